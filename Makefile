@@ -1,0 +1,42 @@
+# Two entry points (see README.md): `make demo` runs the main job end to end, `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PY_SOURCES := tap-quickbooks-cdc/tap_quickbooks_cdc target-looker-stage/target_looker_stage tests bench scripts
+
+.PHONY: test demo install system-deps lint typecheck pytest bench clean
+
+test: install system-deps lint typecheck pytest
+
+$(STAMP): requirements-dev.txt tap-quickbooks-cdc/pyproject.toml target-looker-stage/pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip uv
+	$(BIN)/uv pip install --python $(BIN)/python -q -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+system-deps:
+	@bash scripts/system-deps.sh
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy $(PY_SOURCES)
+
+pytest: install system-deps
+	$(BIN)/pytest
+
+demo: install
+	$(BIN)/python -m scripts.demo
+
+bench: install system-deps
+	$(BIN)/python -m bench.tap_throughput
+	$(BIN)/python -m bench.target_throughput
+
+clean:
+	rm -rf output .meltano/run .secrets
