@@ -1,0 +1,69 @@
+"""The warehouse- and format-neutral description of one stream's table, shared by the stage and warehouses.
+
+A batch travels as a ``pyarrow.Table`` whose columns follow ``TableSpec.columns`` in order, with these Arrow
+types per ``ColumnKind``:
+
+- ``string``    -> ``pa.string()``
+- ``decimal``   -> ``pa.decimal128(DECIMAL_PRECISION, DECIMAL_SCALE)`` (money: never float)
+- ``integer``   -> ``pa.int64()``
+- ``boolean``   -> ``pa.bool_()``
+- ``timestamp`` -> ``pa.timestamp("us", tz="UTC")``
+- ``date``      -> ``pa.date32()``
+- ``json``      -> ``pa.string()`` holding JSON text (decimals written as exact JSON numbers)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+ColumnKind = Literal["string", "decimal", "integer", "boolean", "timestamp", "date", "json"]
+
+DECIMAL_PRECISION = 38
+DECIMAL_SCALE = 9
+
+#: Column that orders versions of one row: a higher value wins, NULL loses to anything.
+#: Derived from the record's SyncToken (a decimal integer in a string); a delete stub gets DELETE_VERSION.
+SYNC_VERSION_COLUMN = "_sdc_sync_version"
+DELETE_VERSION = 2**62
+DELETED_AT_COLUMN = "_sdc_deleted_at"
+
+#: Widening that ``ensure_table`` applies in place; any other type change is a SchemaChangeError.
+WIDENINGS: frozenset[tuple[ColumnKind, ColumnKind]] = frozenset(
+    {
+        ("integer", "decimal"),
+        ("date", "timestamp"),
+        ("integer", "string"),
+        ("decimal", "string"),
+        ("boolean", "string"),
+        ("date", "string"),
+        ("timestamp", "string"),
+    }
+)
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    name: str
+    kind: ColumnKind
+    nullable: bool = True
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One stream's table. ``name`` is the stream name, already safe as an identifier (quoted anyway)."""
+
+    schema_name: str
+    name: str
+    columns: tuple[ColumnSpec, ...]
+    key_properties: tuple[str, ...]
+    load_method: Literal["upsert", "append"] = "upsert"
+    hard_delete: bool = False
+    stream_name: str = field(default="")
+
+    def column(self, name: str) -> ColumnSpec | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
