@@ -1,1 +1,335 @@
-"""Fixtures that start real services on 127.0.0.1: PostgreSQL, OpenSSH sshd (SFTP), moto S3 server."""
+"""Fixtures that start real services on 127.0.0.1: PostgreSQL, OpenSSH sshd (SFTP), moto S3 server.
+
+Each service is a plain context manager (``run_postgres_server``, ``run_sshd_server``, ``run_s3_server``) so
+benchmarks can start one outside pytest, and a session-scoped fixture of the same name without ``run_``
+(``postgres_server``, ``sshd_server``, ``s3_server``). A missing binary fails loudly (``make system-deps``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+HOST = "127.0.0.1"
+
+
+class ServiceUnavailableError(RuntimeError):
+    """A real service the tests need is missing or did not start."""
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _wait_until(ready: Callable[[], bool], what: str, timeout: float, alive: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not alive():
+            raise ServiceUnavailableError(f"{what} exited during startup")
+        if ready():
+            return
+        time.sleep(0.05)
+    raise ServiceUnavailableError(f"{what} did not become ready within {timeout:.0f}s")
+
+
+def _port_open(port: int) -> bool:
+    try:
+        with socket.create_connection((HOST, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def _require(path: Path | None, what: str) -> Path:
+    if path is None or not path.exists():
+        raise ServiceUnavailableError(f"{what} not found; install it with `make system-deps`")
+    return path
+
+
+# --------------------------------------------------------------------------------------------- PostgreSQL
+
+
+@dataclass(frozen=True)
+class PostgresServer:
+    uri: str  # postgresql://USER:PASSWORD@127.0.0.1:PORT/DB (a password-authenticated role)
+    host: str
+    port: int
+    user: str
+    password: str
+    dbname: str
+    socket_dir: Path  # superuser ``postgres`` connects here without a password (tests' admin access)
+
+    @property
+    def admin_conninfo(self) -> str:
+        return f"host={self.socket_dir} port={self.port} user=postgres dbname={self.dbname}"
+
+
+def _postgres_bin_dir() -> Path:
+    def version(path: Path) -> tuple[int, ...]:
+        return tuple(int(p) for p in path.parent.name.split(".") if p.isdigit())
+
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=version)
+    found = [c for c in candidates if (c / "initdb").exists()]
+    return _require(found[-1] if found else None, "PostgreSQL server binaries (/usr/lib/postgresql/*/bin)")
+
+
+@contextmanager
+def run_postgres_server(
+    user: str = "looker",
+    password: str = "pg-secret-Pa55",  # noqa: S107 - a throwaway test cluster
+    dbname: str = "warehouse",
+) -> Iterator[PostgresServer]:
+    """A throwaway cluster: the local socket trusts ``postgres``; TCP needs the role's password."""
+    import psycopg
+    from psycopg import sql
+
+    bin_dir = _postgres_bin_dir()
+    tmp = Path(tempfile.mkdtemp(prefix="pgtest-"))
+    data, log = tmp / "data", tmp / "postgres.log"
+    as_postgres: list[str] = []
+    if os.geteuid() == 0:
+        shutil.chown(tmp, "postgres", "postgres")
+        as_postgres = ["runuser", "-u", "postgres", "--"]
+    port = free_port()
+    pg_ctl = [*as_postgres, str(bin_dir / "pg_ctl"), "-D", str(data)]
+    started = False
+    try:
+        subprocess.run(
+            [
+                *as_postgres,
+                *(str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "-E", "UTF8", "--locale=C"),
+                *("--no-sync", "--auth-local=trust", "--auth-host=scram-sha-256"),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        options = (
+            f"-p {port} -k {tmp} -c listen_addresses={HOST} -c fsync=off -c full_page_writes=off"
+            " -c synchronous_commit=off -c max_connections=50 -c shared_buffers=64MB"
+        )
+        run = subprocess.run([*pg_ctl, "-l", str(log), "-o", options, "-w", "-t", "30", "start"], check=False)
+        if run.returncode != 0:
+            tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+            raise ServiceUnavailableError(f"PostgreSQL did not start: {tail}")
+        started = True
+        admin = f"host={tmp} port={port} user=postgres dbname=postgres"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(user), password))
+            conn.execute(
+                sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(dbname), sql.Identifier(user))
+            )
+        yield PostgresServer(
+            uri=f"postgresql://{user}:{password}@{HOST}:{port}/{dbname}",
+            host=HOST,
+            port=port,
+            user=user,
+            password=password,
+            dbname=dbname,
+            socket_dir=tmp,
+        )
+    finally:
+        if started:
+            subprocess.run([*pg_ctl, "-m", "immediate", "stop"], check=False, capture_output=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------------------------- sshd (SFTP)
+
+
+@dataclass(frozen=True)
+class SshdServer:
+    host: str
+    port: int
+    user: str  # the current user; key authentication only (password logins are offered but never succeed)
+    private_key_path: Path
+    known_hosts_path: Path
+    root: Path  # an empty folder the tests may use as the SFTP stage root (absolute path on the server)
+    host_public_key: str  # "ssh-ed25519 AAAA..."
+
+    def uri(self, path: Path | str | None = None) -> str:
+        return f"sftp://{self.user}@{self.host}:{self.port}{path or self.root}"
+
+
+def _keygen(path: Path) -> None:
+    keygen = _require(
+        Path(shutil.which("ssh-keygen") or "/usr/bin/ssh-keygen"), "ssh-keygen (openssh-client)"
+    )
+    subprocess.run([str(keygen), "-q", "-t", "ed25519", "-N", "", "-C", "tests", "-f", str(path)], check=True)
+
+
+@contextmanager
+def run_sshd_server() -> Iterator[SshdServer]:
+    sshd = _require(Path("/usr/sbin/sshd"), "OpenSSH server /usr/sbin/sshd")
+    tmp = Path(tempfile.mkdtemp(prefix="sshdtest-"))
+    (tmp / "root").mkdir()
+    host_key, client_key = tmp / "host_key", tmp / "client_key"
+    _keygen(host_key)
+    _keygen(client_key)
+    authorized = tmp / "authorized_keys"
+    shutil.copy(client_key.with_suffix(".pub"), authorized)
+    authorized.chmod(0o600)
+    port = free_port()
+    config = tmp / "sshd_config"
+    config.write_text(
+        "\n".join(
+            [
+                f"ListenAddress {HOST}",
+                f"Port {port}",
+                f"HostKey {host_key}",
+                f"AuthorizedKeysFile {authorized}",
+                f"PidFile {tmp / 'sshd.pid'}",
+                "StrictModes no",
+                "UsePAM no",
+                "PasswordAuthentication yes",
+                "PubkeyAuthentication yes",
+                "KbdInteractiveAuthentication no",
+                "PermitRootLogin prohibit-password",
+                "Subsystem sftp internal-sftp",
+                "MaxStartups 100:30:200",
+                "LogLevel ERROR",
+                "",
+            ]
+        )
+    )
+    with_privsep = Path("/run/sshd")
+    with contextlib.suppress(PermissionError):  # only root needs the privilege-separation directory
+        with_privsep.mkdir(parents=True, exist_ok=True)
+    log = (tmp / "sshd.log").open("wb")
+    proc = subprocess.Popen([str(sshd), "-D", "-e", "-f", str(config)], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        _wait_until(lambda: _port_open(port), "sshd", 15, lambda: proc.poll() is None)
+        public = " ".join(host_key.with_suffix(".pub").read_text().split()[:2])
+        known_hosts = tmp / "known_hosts"
+        known_hosts.write_text(f"{HOST} {public}\n[{HOST}]:{port} {public}\n")
+        yield SshdServer(
+            host=HOST,
+            port=port,
+            user=getpass.getuser(),
+            private_key_path=client_key,
+            known_hosts_path=known_hosts,
+            root=tmp / "root",
+            host_public_key=public,
+        )
+    except ServiceUnavailableError as exc:
+        log.flush()
+        raise ServiceUnavailableError(
+            f"{exc}: {(tmp / 'sshd.log').read_text(errors='replace')[-2000:]}"
+        ) from None
+    finally:
+        _stop(proc)
+        log.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------------------------- S3 (moto)
+
+
+@dataclass(frozen=True)
+class S3Server:
+    endpoint_url: str
+    bucket: str
+    access_key_id: str
+    secret_access_key: str
+    region: str
+
+    def config(self) -> dict[str, Any]:
+        """Target settings that point S3Storage at this server."""
+        return {
+            "s3_endpoint_url": self.endpoint_url,
+            "s3_region": self.region,
+            "aws_access_key_id": self.access_key_id,
+            "aws_secret_access_key": self.secret_access_key,
+        }
+
+    def client(self) -> Any:
+        import boto3
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint_url,
+            region_name=self.region,
+            aws_access_key_id=self.access_key_id,
+            aws_secret_access_key=self.secret_access_key,
+        )
+
+
+def _http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1):  # noqa: S310 - a fixed http://127.0.0.1 URL
+            return True
+    except OSError:
+        return False
+
+
+@contextmanager
+def run_s3_server(bucket: str = "stage-bucket") -> Iterator[S3Server]:
+    moto = _require(Path(sys.executable).parent / "moto_server", "moto_server (pip install 'moto[server]')")
+    port = free_port()
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(
+            [str(moto), "-H", HOST, "-p", str(port)], stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            endpoint = f"http://{HOST}:{port}"
+            _wait_until(
+                lambda: _http_ok(f"{endpoint}/moto-api/"), "moto_server", 30, lambda: proc.poll() is None
+            )
+            server = S3Server(
+                endpoint_url=endpoint,
+                bucket=bucket,
+                access_key_id="AKIATESTSTAGEKEY0001",
+                secret_access_key="s3-secret-DoNotLog/abc123",
+                region="us-east-1",
+            )
+            server.client().create_bucket(Bucket=bucket)
+            yield server
+        finally:
+            _stop(proc)
+
+
+# --------------------------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    with run_postgres_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def sshd_server() -> Iterator[SshdServer]:
+    with run_sshd_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    with run_s3_server() as server:
+        yield server
