@@ -1,0 +1,272 @@
+"""PostgreSQL warehouse: idempotent, version-guarded upserts through COPY into a temporary table.
+
+One batch = one transaction: COPY the Arrow rows (CSV written by Arrow's C++ writer: decimals as exact
+text, JSON text parsed into jsonb by the server) into a temporary table, then ``INSERT ... SELECT ...
+ON CONFLICT (pk) DO UPDATE ... WHERE stored version IS NULL OR stored version <= incoming version``.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+import psycopg
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+from psycopg import sql
+
+from target_looker_stage.errors import ConfigError, SchemaChangeError, WarehouseError
+from target_looker_stage.table_spec import DELETED_AT_COLUMN, WIDENINGS, ColumnKind, TableSpec
+from target_looker_stage.warehouse import postgres_sql as q
+
+if TYPE_CHECKING:
+    from target_looker_stage.table_spec import ColumnSpec
+
+DEFAULT_CONNECT_TIMEOUT_S = 10
+_COPY_CHUNK_ROWS = 50_000
+_ARROW_TYPES: dict[ColumnKind, pa.DataType] = {
+    "string": pa.string(),
+    "decimal": pa.decimal128(38, 9),
+    "integer": pa.int64(),
+    "boolean": pa.bool_(),
+    "timestamp": pa.timestamp("us", tz="UTC"),
+    "date": pa.date32(),
+    "json": pa.string(),
+}
+
+
+def redact_uri(uri: str) -> str:
+    """The URI with its password replaced by ``***`` (also when the URI does not parse)."""
+    try:
+        parts = urlsplit(uri)
+        if parts.password is None:
+            return uri
+        host = parts.hostname or ""
+        netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
+        return urlunsplit(parts._replace(netloc=netloc))
+    except ValueError:
+        return re.sub(r"//([^:/@]*):[^@]*@", r"//\1:***@", uri)
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+class PostgresWarehouse:
+    """The Warehouse protocol on PostgreSQL (psycopg 3). ``uri``: ``postgresql://user:password@host:port/db``.
+
+    ``config`` may hold ``postgres_connect_timeout`` (seconds, default 10).
+    """
+
+    def __init__(self, uri: str, config: Mapping[str, Any] | None = None) -> None:
+        config = config or {}
+        parts = urlsplit(uri)
+        if parts.scheme not in {"postgresql", "postgres"}:
+            raise ConfigError(
+                f"warehouse URI {redact_uri(uri)} is not PostgreSQL; use postgresql://user:password@host:port/db"
+            )
+        self._uri = uri
+        self._secrets = [s for s in {parts.password or "", unquote(parts.password or "")} if s]
+        self.display_uri = redact_uri(uri)
+        self._connect_timeout = int(config.get("postgres_connect_timeout") or DEFAULT_CONNECT_TIMEOUT_S)
+        self._conn: psycopg.Connection[tuple[Any, ...]] | None = None
+        self._stored: dict[tuple[str, str], dict[str, ColumnKind]] = {}
+
+    # ----------------------------------------------------------------------------------------- plumbing
+
+    def _clean(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return one_line(text)
+
+    def _connection(self) -> psycopg.Connection[tuple[Any, ...]]:
+        if self._conn is not None and not self._conn.closed:
+            return self._conn
+        try:
+            conn = psycopg.connect(
+                self._uri,
+                autocommit=True,
+                connect_timeout=self._connect_timeout,
+                application_name="target-looker-stage",
+            )
+            conn.execute("SET TIME ZONE 'UTC'")
+        except psycopg.Error as exc:
+            raise WarehouseError(
+                f"cannot connect to PostgreSQL at {self.display_uri}: {self._clean(str(exc))}; "
+                "check the host, port, database, user and password in the warehouse URI and that the server "
+                "accepts connections from this machine"
+            ) from None
+        self._conn = conn
+        return conn
+
+    def _fail(self, action: str, spec: TableSpec, exc: psycopg.Error) -> WarehouseError:
+        if isinstance(exc, psycopg.OperationalError):
+            self.close()  # the session may be gone; reconnect on the next call
+        detail = exc.diag.message_primary or str(exc)
+        return WarehouseError(
+            f"PostgreSQL failed to {action} {spec.schema_name}.{spec.name} at {self.display_uri}: "
+            f"{self._clean(detail)}; fix the cause above (permissions, disk, data) and re-run"
+        )
+
+    def check(self) -> None:
+        conn = self._connection()
+        try:
+            conn.execute("SELECT 1")
+        except psycopg.Error as exc:
+            self.close()
+            raise WarehouseError(
+                f"PostgreSQL at {self.display_uri} does not answer: {self._clean(str(exc))}; "
+                "check that the server is running"
+            ) from None
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    # ----------------------------------------------------------------------------------------- schema
+
+    def _read_columns(self, spec: TableSpec) -> tuple[dict[str, str], list[str]] | None:
+        """The stored table's columns (name -> format_type) and primary key; None when there is no table."""
+        conn = self._connection()
+        found = conn.execute(
+            "SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = %s AND c.relname = %s AND c.relkind IN ('r', 'p')",
+            (spec.schema_name, spec.name),
+        ).fetchone()
+        if found is None:
+            return None
+        oid = found[0]
+        columns = conn.execute(
+            "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+            "WHERE attrelid = %s AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+            (oid,),
+        ).fetchall()
+        keys = conn.execute(
+            "SELECT a.attname FROM pg_index i JOIN pg_attribute a "
+            "ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
+            "WHERE i.indrelid = %s AND i.indisprimary ORDER BY array_position(i.indkey::int2[], a.attnum)",
+            (oid,),
+        ).fetchall()
+        return {str(name): str(pg_type) for name, pg_type in columns}, [str(k) for (k,) in keys]
+
+    def _schema_change(self, spec: TableSpec, column: str, old: str, new: str) -> SchemaChangeError:
+        stream = spec.stream_name or spec.name
+        return SchemaChangeError(
+            f"stream {stream}: column {column} is {old} in {spec.schema_name}.{spec.name} but the incoming "
+            f"schema says {new}; migrate or rename the column (or drop the table to reload it) and re-run"
+        )
+
+    def _plan(self, spec: TableSpec, existing: dict[str, str], keys: list[str]) -> list[sql.Composed]:
+        """DDL that brings an existing table to ``spec`` (or SchemaChangeError); caches the stored kinds."""
+        statements: list[sql.Composed] = []
+        stored: dict[str, ColumnKind] = {}
+        for column in spec.columns:
+            if column.name not in existing:
+                statements.append(q.add_column(spec, column.name, column.kind))
+                stored[column.name] = column.kind
+                continue
+            pg_type = existing[column.name]
+            old = q.KIND_OF_PG_TYPE.get(pg_type)
+            if old is None:
+                raise self._schema_change(spec, column.name, pg_type, column.kind)
+            if old == column.kind or (column.kind, old) in WIDENINGS:
+                stored[column.name] = old  # same, or the stored column already holds a wider type
+            elif (old, column.kind) in WIDENINGS:
+                statements.append(q.widen_column(spec, column.name, old, column.kind))
+                stored[column.name] = column.kind
+            else:
+                raise self._schema_change(spec, column.name, old, column.kind)
+        if self._upserts(spec) and keys != list(spec.key_properties):
+            if keys:
+                raise self._schema_change(
+                    spec, "primary key", f"({', '.join(keys)})", f"({', '.join(spec.key_properties)})"
+                )
+            statements.append(q.add_primary_key(spec))
+        self._stored[(spec.schema_name, spec.name)] = stored
+        return statements
+
+    @staticmethod
+    def _upserts(spec: TableSpec) -> bool:
+        return spec.load_method == "upsert" and bool(spec.key_properties)
+
+    def ensure_table(self, spec: TableSpec, *, _retry: bool = True) -> None:
+        conn = self._connection()
+        try:
+            with conn.transaction():
+                conn.execute(
+                    sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(spec.schema_name))
+                )
+                current = self._read_columns(spec)
+                if current is None:
+                    conn.execute(q.create_table(spec, with_primary_key=self._upserts(spec)))
+                    self._stored[(spec.schema_name, spec.name)] = {c.name: c.kind for c in spec.columns}
+                    return
+                for statement in self._plan(spec, *current):
+                    conn.execute(statement)
+        except psycopg.errors.UniqueViolation as exc:
+            if not _retry:
+                raise self._fail("create or alter", spec, exc) from None
+            # Two loaders created the same schema or table at once; the other one won: look again.
+            self.ensure_table(spec, _retry=False)
+        except psycopg.Error as exc:
+            raise self._fail("create or alter", spec, exc) from None
+
+    def _stored_kinds(self, spec: TableSpec) -> dict[str, ColumnKind]:
+        known = self._stored.get((spec.schema_name, spec.name))
+        if known is None or any(c.name not in known for c in spec.columns):
+            self.ensure_table(spec)
+            known = self._stored[(spec.schema_name, spec.name)]
+        return known
+
+    # ----------------------------------------------------------------------------------------- data
+
+    @staticmethod
+    def _as_spec_types(spec: TableSpec, rows: pa.Table) -> pa.Table:
+        columns: list[ColumnSpec] = list(spec.columns)
+        missing = [c.name for c in columns if c.name not in rows.column_names]
+        if missing:
+            raise WarehouseError(
+                f"batch for {spec.schema_name}.{spec.name} lacks columns {', '.join(missing)}; "
+                "this is a bug in the sink (the batch must follow the table spec)"
+            )
+        selected = rows.select([c.name for c in columns])
+        wanted = pa.schema([pa.field(c.name, _ARROW_TYPES[c.kind]) for c in columns])
+        return selected if selected.schema.equals(wanted) else selected.cast(wanted)
+
+    @staticmethod
+    def _csv_chunks(rows: pa.Table) -> list[bytes]:
+        options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
+        chunks = []
+        for offset in range(0, rows.num_rows, _COPY_CHUNK_ROWS):
+            buffer = io.BytesIO()
+            pa_csv.write_csv(rows.slice(offset, _COPY_CHUNK_ROWS), buffer, options)
+            chunks.append(buffer.getvalue())
+        return chunks
+
+    def merge(self, spec: TableSpec, rows: pa.Table) -> int:
+        if rows.num_rows == 0:
+            return 0
+        stored = self._stored_kinds(spec)
+        chunks = self._csv_chunks(self._as_spec_types(spec, rows))
+        conn = self._connection()
+        try:
+            with conn.transaction(), conn.cursor() as cur:
+                cur.execute(q.create_stage(spec))
+                with cur.copy(q.copy_stage(spec)) as copy:
+                    for chunk in chunks:
+                        copy.write(chunk)
+                if not self._upserts(spec):
+                    cur.execute(q.insert_all(spec, stored))
+                    return max(cur.rowcount, 0)
+                written = 0
+                if spec.hard_delete and spec.column(DELETED_AT_COLUMN) is not None:
+                    cur.execute(q.delete_deleted_keys(spec))
+                    written += max(cur.rowcount, 0)
+                cur.execute(q.upsert(spec, stored))
+                return written + max(cur.rowcount, 0)
+        except psycopg.Error as exc:
+            raise self._fail("merge a batch into", spec, exc) from None
