@@ -1,0 +1,152 @@
+"""OAuth 2.0 for one realm: refresh the access token, persisting every rotated refresh token first.
+
+Which refresh token to spend: the store's, unless the config seed changed since the stored token's
+lineage began (a reconnect), in which case the new seed wins. The store stays locked across
+read-refresh-write, and a returned refresh token is written durably *before* the new access token
+is used, so a crash in between cannot strand the company.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import typing as t
+
+import requests
+
+from tap_quickbooks_cdc.errors import RealmAccessError, ReconnectRequiredError
+from tap_quickbooks_cdc.token_store import StoredToken
+
+if t.TYPE_CHECKING:
+    import logging
+
+    from tap_quickbooks_cdc.settings import Company, Settings
+    from tap_quickbooks_cdc.token_store import TokenStore
+
+TOKEN_ATTEMPTS = 3
+
+
+class RealmAuth:
+    """Holds one realm's access token and refreshes it shortly before expiry or on demand."""
+
+    def __init__(
+        self,
+        company: Company,
+        settings: Settings,
+        store: TokenStore,
+        session: requests.Session,
+        logger: logging.Logger,
+    ) -> None:
+        self._company = company
+        self._settings = settings
+        self._store = store
+        self._session = session
+        self._logger = logger
+        self._access_token: str | None = None
+        self._expires_at = 0.0
+        self._lifetime = 3600.0
+        self._lock = threading.Lock()
+        self.refresh_count = 0
+
+    @property
+    def realm_id(self) -> str:
+        return self._company.realm_id
+
+    def _margin(self) -> float:
+        """Refresh this long before expiry: a request never starts with a token about to lapse."""
+        return min(120.0, self._lifetime / 4)
+
+    def access_token(self) -> str:
+        """A valid access token, refreshing first when it expires within the safety margin."""
+        with self._lock:
+            if self._access_token is None or time.monotonic() >= self._expires_at - self._margin():
+                self._refresh()
+            assert self._access_token is not None
+            return self._access_token
+
+    def invalidate(self, rejected_token: str) -> None:
+        """The API refused `rejected_token` (401): the next `access_token()` refreshes."""
+        with self._lock:
+            if self._access_token == rejected_token:
+                self._access_token = None
+
+    def _refresh(self) -> None:
+        realm = self.realm_id
+        with self._store.transaction(realm) as slot:
+            stored = slot.get()
+            fingerprint = self._company.seed_fingerprint
+            if stored is not None and stored.seed_fingerprint == fingerprint:
+                spend, source = stored.refresh_token, "token store"
+            else:
+                spend, source = self._company.seed_refresh_token, "config seed"
+                if stored is not None:
+                    self._logger.info("realm %s: config has a new seed refresh token (reconnected)", realm)
+            body = self._request_tokens(spend, source)
+            new_refresh = str(body.get("refresh_token") or spend)
+            # Persist before use: once Intuit rotated the token, the old one is dead.
+            slot.put(StoredToken(new_refresh, fingerprint))
+        self._access_token = str(body["access_token"])
+        self._lifetime = float(body.get("expires_in", 3600))
+        self._expires_at = time.monotonic() + self._lifetime
+        self.refresh_count += 1
+        rotated = "rotated" if new_refresh != spend else "unchanged"
+        self._logger.info(
+            "realm %s: access token refreshed from %s (refresh token %s, expires in %.0f s)",
+            realm,
+            source,
+            rotated,
+            self._lifetime,
+        )
+
+    def _request_tokens(self, refresh_token: str, source: str) -> dict[str, t.Any]:
+        realm = self.realm_id
+        last_problem = ""
+        for attempt in range(TOKEN_ATTEMPTS):
+            try:
+                response = self._session.post(
+                    self._settings.token_url,
+                    data={"grant_type": "refresh_token", "refresh_token": refresh_token},
+                    auth=(self._settings.client_id, self._settings.client_secret),
+                    headers={"Accept": "application/json"},
+                    timeout=self._settings.request_timeout_seconds,
+                )
+            except requests.RequestException as exc:
+                last_problem = type(exc).__name__
+                time.sleep(min(2.0**attempt, 10.0) * self._settings.retry_backoff_seconds)
+                continue
+            if response.status_code >= 500 or response.status_code == 429:
+                last_problem = f"HTTP {response.status_code}"
+                time.sleep(min(2.0**attempt, 10.0) * self._settings.retry_backoff_seconds)
+                continue
+            body = _json_or_empty(response)
+            if response.status_code == 200 and body.get("access_token"):
+                return body
+            error = str(body.get("error") or f"HTTP {response.status_code}")
+            if error == "invalid_grant":
+                raise ReconnectRequiredError(
+                    realm,
+                    f"Intuit rejected the refresh token from the {source} (invalid_grant: revoked, expired "
+                    "or already used): reconnect the company in the Intuit app and put the new refresh "
+                    "token in 'companies'.",
+                )
+            if error == "invalid_client" or response.status_code == 401:
+                raise RealmAccessError(
+                    realm,
+                    f"Intuit rejected the app credentials ({error}): check 'client_id' and 'client_secret'.",
+                )
+            raise RealmAccessError(
+                realm, f"token refresh failed ({error}): check the app and token settings."
+            )
+        raise RealmAccessError(
+            realm,
+            f"token endpoint unreachable after {TOKEN_ATTEMPTS} attempts ({last_problem}): check 'token_url' "
+            "and the network, then run again.",
+        )
+
+
+def _json_or_empty(response: requests.Response) -> dict[str, t.Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}

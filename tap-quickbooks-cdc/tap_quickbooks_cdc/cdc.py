@@ -1,0 +1,95 @@
+"""Per-realm CDC coordinator: one CDC request serves every selected CDC-capable stream of a realm.
+
+The SDK syncs stream by stream. The first stream that needs CDC for a realm triggers one request
+for all planned entities (changedSince = the oldest of their cursors) and the per-entity results
+are cached until each stream takes its share. A response holds at most 1000 objects; when it is
+full the cache is dropped and each stream instead pages its own entity, advancing changedSince,
+until a response comes back under the cap. Memory stays bounded by one response.
+"""
+
+from __future__ import annotations
+
+import collections
+import typing as t
+
+from tap_quickbooks_cdc.errors import ApiError
+from tap_quickbooks_cdc.records import normalise_time
+
+if t.TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from tap_quickbooks_cdc.api import QboClient
+
+CDC_CAP = 1000
+CDC_WINDOW_DAYS = 30
+
+
+def parse_cdc(client: QboClient, body: dict[str, t.Any]) -> dict[str, list[dict[str, t.Any]]]:
+    """Objects per entity from a CDC response body."""
+    responses = body.get("CDCResponse")
+    if not isinstance(responses, list):
+        raise ApiError(client.realm_id, "CDC response has no CDCResponse list (malformed response).")
+    objects: dict[str, list[dict[str, t.Any]]] = collections.defaultdict(list)
+    for cdc_response in responses:
+        for query_response in (cdc_response or {}).get("QueryResponse") or []:
+            for key, value in (query_response or {}).items():
+                if isinstance(value, list):
+                    objects[key].extend(value)
+    return objects
+
+
+class CdcCoordinator:
+    """Fetches CDC once per realm and hands each entity its objects."""
+
+    def __init__(self, client: QboClient, plan: Callable[[], dict[str, str]]) -> None:
+        """`plan()` returns {entity: cursor} for every stream of this realm that will use CDC."""
+        self._client = client
+        self._plan = plan
+        self._cache: dict[str, list[dict[str, t.Any]]] | None = None
+        self._cached_since: dict[str, str] = {}
+        self.requests = 0
+
+    def _request(self, entities: list[str], since: str) -> dict[str, list[dict[str, t.Any]]]:
+        self.requests += 1
+        body = self._client.get("cdc", {"entities": ",".join(entities), "changedSince": since})
+        return parse_cdc(self._client, body)
+
+    def _fetch_shared(self, entity: str, since: str) -> None:
+        plan = dict(self._plan())
+        plan.setdefault(entity, since)
+        shared_since = min(plan.values())
+        objects = self._request(sorted(plan), shared_since)
+        total = sum(len(v) for v in objects.values())
+        self._cached_since = dict.fromkeys(plan, shared_since)
+        # A full response may be truncated: serve nothing from it and page per entity instead.
+        self._cache = {} if total >= CDC_CAP else {name: objects.get(name, []) for name in plan}
+
+    def take(self, entity: str, since: str) -> Iterator[list[dict[str, t.Any]]]:
+        """Yield batches of `entity`'s objects changed at or after `since` (UTC bookmark text)."""
+        if self._cache is None:
+            self._fetch_shared(entity, since)
+        assert self._cache is not None
+        if entity in self._cache and self._cached_since.get(entity, since) <= since:
+            yield [o for o in self._cache.pop(entity) if _changed_at(o) >= since]
+            return
+        yield from self._page_entity(entity, since)
+
+    def _page_entity(self, entity: str, since: str) -> Iterator[list[dict[str, t.Any]]]:
+        while True:
+            batch = self._request([entity], since).get(entity, [])
+            yield batch
+            if len(batch) < CDC_CAP:
+                return
+            newest = max(_changed_at(o) for o in batch)
+            if newest <= since:
+                raise ApiError(
+                    self._client.realm_id,
+                    f"more than {CDC_CAP} {entity} changes share the time {since}: CDC cannot page past "
+                    "them; run again with a state reset for this stream (query backfill).",
+                )
+            since = newest  # inclusive: the boundary second is read again; duplicates are dropped
+
+
+def _changed_at(obj: dict[str, t.Any]) -> str:
+    updated = (obj.get("MetaData") or {}).get("LastUpdatedTime")
+    return normalise_time(updated) if updated else ""

@@ -1,0 +1,125 @@
+"""Per-realm run context: the API client, its CDC coordinator, de-duplication, cursor and failures."""
+
+from __future__ import annotations
+
+import datetime
+import typing as t
+
+import requests
+
+from tap_quickbooks_cdc.api import QboClient
+from tap_quickbooks_cdc.auth import RealmAuth
+from tap_quickbooks_cdc.cdc import CdcCoordinator
+from tap_quickbooks_cdc.errors import ConfigError, RealmError
+from tap_quickbooks_cdc.records import Deduplicator, normalise_time, parse_time, to_utc_text
+from tap_quickbooks_cdc.throttle import RateLimiter
+from tap_quickbooks_cdc.token_store import open_token_store
+
+if t.TYPE_CHECKING:
+    import logging
+    from collections.abc import Callable
+
+    from tap_quickbooks_cdc.settings import Company, Settings
+    from tap_quickbooks_cdc.token_store import FileTokenStore, S3TokenStore
+
+
+class RealmSession:
+    """Everything one realm needs during a run."""
+
+    def __init__(
+        self,
+        company: Company,
+        settings: Settings,
+        store: FileTokenStore | S3TokenStore,
+        logger: logging.Logger,
+        plan: Callable[[], dict[str, str]],
+    ) -> None:
+        self.realm_id = company.realm_id
+        self._settings = settings
+        self._local_start = datetime.datetime.now(datetime.UTC)
+        session = requests.Session()
+        session.headers["User-Agent"] = "tap-quickbooks-cdc"
+        adapter = requests.adapters.HTTPAdapter(pool_maxsize=settings.max_concurrent_requests + 2)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        self.auth = RealmAuth(company, settings, store, session, logger)
+        self.limiter = RateLimiter(settings.requests_per_minute, settings.max_concurrent_requests)
+        self.client = QboClient(settings, self.auth, self.limiter, session, logger)
+        self.cdc = CdcCoordinator(self.client, plan)
+        self._dedup: dict[str, Deduplicator] = {}
+        self.failure: RealmError | None = None
+        self.records_emitted = 0
+
+    def dedup(self, entity: str) -> Deduplicator:
+        return self._dedup.setdefault(entity, Deduplicator())
+
+    def cursor(self) -> str:
+        """The realm's next CDC cursor: server time of this run's first response minus the margin."""
+        server = self.client.first_server_time
+        start = parse_time(server) if server else self._local_start
+        return to_utc_text(start - datetime.timedelta(seconds=self._settings.cdc_cursor_margin_seconds))
+
+    def server_now(self) -> datetime.datetime:
+        """Best known 'now' on Intuit's clock (local clock before the first response)."""
+        server = self.client.first_server_time
+        return parse_time(normalise_time(server)) if server else datetime.datetime.now(datetime.UTC)
+
+
+class RealmRegistry:
+    """Creates realm sessions on first use and keeps the per-realm outcome for the run summary."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        logger: logging.Logger,
+        plan_for: Callable[[str], dict[str, str]],
+    ) -> None:
+        self._settings = settings
+        self._logger = logger
+        self._plan_for = plan_for
+        self._companies = {c.realm_id: c for c in settings.companies}
+        self._store = open_token_store(settings.token_store, settings.token_store_s3_endpoint_url)
+        self._sessions: dict[str, RealmSession] = {}
+
+    @property
+    def realm_ids(self) -> list[str]:
+        return list(self._companies)
+
+    def session(self, realm_id: str) -> RealmSession:
+        if realm_id not in self._companies:
+            raise ConfigError(
+                f"State or context names realm {realm_id}, which is not in 'companies': add it or drop it."
+            )
+        if realm_id not in self._sessions:
+            self._sessions[realm_id] = RealmSession(
+                self._companies[realm_id],
+                self._settings,
+                self._store,
+                self._logger,
+                lambda: self._plan_for(realm_id),
+            )
+        return self._sessions[realm_id]
+
+    def fail(self, realm_id: str, error: RealmError) -> None:
+        session = self.session(realm_id)
+        if session.failure is None:
+            session.failure = error
+            self._logger.error("%s (other realms continue)", error)
+
+    def failures(self) -> dict[str, RealmError]:
+        return {r: s.failure for r, s in self._sessions.items() if s.failure is not None}
+
+    def summary_lines(self) -> list[str]:
+        lines = []
+        for realm_id in self._companies:
+            session = self._sessions.get(realm_id)
+            if session is None:
+                lines.append(f"realm {realm_id}: not synced (no selected stream reached it)")
+            elif session.failure is not None:
+                lines.append(f"realm {realm_id}: FAILED - {session.failure}")
+            else:
+                lines.append(
+                    f"realm {realm_id}: ok - {session.records_emitted} records, "
+                    f"{session.client.request_count} data requests"
+                )
+        return lines
