@@ -186,6 +186,56 @@ SAMPLES: dict[str, str] = {
       "FromAccountRef": {{"value": "35", "name": "Checking"}}, "ToAccountRef": {{"value": "36",
         "name": "Savings"}},
       "Amount": 120.00}}""",
+    "estimates": f"""{{"Id": "41", "SyncToken": "1", "domain": "QBO", {META}, "TxnDate": "2026-09-10",
+      "ExpirationDate": "2026-10-10", "AcceptedDate": "2026-09-12", "AcceptedBy": "Geeta",
+      "TxnStatus": "Accepted",
+      "CustomerRef": {{"value": "3"}}, "TotalAmt": 70.00, "EmailStatus": "EmailSent", "Line": [{{"Id": "1",
+      "LineNum": 1, "Amount": 70.00, "DetailType": "SalesItemLineDetail", "SalesItemLineDetail": {{"ItemRef":
+      {{"value": "3"}}, "Qty": 2, "UnitPrice": 35}}}}], "LinkedTxn": [{{"TxnId": "130",
+      "TxnType": "Invoice"}}]}}""",
+    "credit_memos": f"""{{"Id": "73", "SyncToken": "0", "domain": "QBO", {META}, "TxnDate": "2026-09-11",
+      "CustomerRef": {{"value": "3"}}, "TotalAmt": 90.00, "Balance": 0, "RemainingCredit": 0,
+      "Line": [{{"Id": "1",
+      "Amount": 90.00, "DetailType": "SalesItemLineDetail",
+      "SalesItemLineDetail": {{"ItemRef": {{"value": "1"}}}}}}],
+      "BillAddr": {ADDR}, "CustomerMemo": {{"value": "Refund"}}, "PrintStatus": "NotSet"}}""",
+    "sales_receipts": f"""{{"Id": "11", "SyncToken": "0", "domain": "QBO", {META}, "TxnDate": "2026-09-12",
+      "DocNumber": "1003", "CustomerRef": {{"value": "16"}}, "TotalAmt": 337.5, "Balance": 0,
+      "PaymentRefNum": "10264",
+      "PaymentMethodRef": {{"value": "2"}}, "DepositToAccountRef": {{"value": "4"}}, "Line": [{{"Id": "1",
+      "Amount": 337.5, "DetailType": "SalesItemLineDetail",
+      "SalesItemLineDetail": {{"ItemRef": {{"value": "10"}},
+      "Qty": 25, "UnitPrice": 13.5, "TaxCodeRef": {{"value": "NON"}}}}}}],
+      "ApplyTaxAfterDiscount": false}}""",
+    "refund_receipts": f"""{{"Id": "66", "SyncToken": "0", "domain": "QBO", {META}, "TxnDate": "2026-09-13",
+      "CustomerRef": {{"value": "16"}}, "DepositToAccountRef": {{"value": "35"}}, "PaymentType": "Check",
+      "CheckPayment": {{"CheckNum": "1025", "Status": "NotSet"}}, "PaymentRefNum": "To Print",
+      "TotalAmt": 422.4,
+      "Balance": 0, "Line": [{{"Id": "1", "Amount": 422.4, "DetailType": "SalesItemLineDetail",
+      "SalesItemLineDetail": {{"ItemRef": {{"value": "1"}}, "TaxCodeRef": {{"value": "TAX"}}}}}}]}}""",
+    "purchase_orders": f"""{{"Id": "41", "SyncToken": "0", "domain": "QBO", {META}, "TxnDate": "2026-08-30",
+      "VendorRef": {{"value": "56"}}, "APAccountRef": {{"value": "33"}}, "POStatus": "Open",
+      "TotalAmt": 80.50,
+      "EmailStatus": "NotSet", "POEmail": {{"Address": "po@example.com"}}, "VendorAddr": {ADDR},
+      "ShipAddr": {ADDR},
+      "Line": [{{"Id": "1", "Amount": 80.50, "DetailType": "ItemBasedExpenseLineDetail",
+      "ItemBasedExpenseLineDetail": {{"ItemRef": {{"value": "11"}}, "Qty": 5, "UnitPrice": 16.10}}}}]}}""",
+    "vendor_credits": f"""{{"Id": "157", "SyncToken": "0", "domain": "QBO", {META}, "TxnDate": "2026-09-14",
+      "VendorRef": {{"value": "56"}}, "APAccountRef": {{"value": "33"}}, "TotalAmt": 90.00, "Balance": 90.00,
+      "Line": [{{"Id": "1", "Amount": 90.00, "DetailType": "AccountBasedExpenseLineDetail",
+      "AccountBasedExpenseLineDetail": {{"AccountRef": {{"value": "7"}},
+      "BillableStatus": "NotBillable"}}}}]}}""",
+    "employees": f"""{{"Id": "71", "SyncToken": "0", "domain": "QBO", {META}, "DisplayName": "Emily Platt",
+      "GivenName": "Emily", "FamilyName": "Platt", "Active": true, "BillableTime": false,
+      "SSN": "XXX-XX-XXXX",
+      "PrimaryAddr": {ADDR}, "HiredDate": "2024-03-01", "EmployeeNumber": "E-7", "CostRate": 22.5}}""",
+    "classes": f"""{{"Id": "5000000000000000001", "SyncToken": "0", "domain": "QBO", {META}, "Name": "Retail",
+      "SubClass": true, "ParentRef": {{"value": "5000000000000000000"}}, "FullyQualifiedName": "Sales:Retail",
+      "Active": true}}""",
+    "departments": f"""{{"Id": "2", "SyncToken": "0", "domain": "QBO", {META}, "Name": "North",
+      "SubDepartment": false, "FullyQualifiedName": "North", "Active": true}}""",
+    "payment_methods": f"""{{"Id": "2", "SyncToken": "0", "domain": "QBO", {META}, "Name": "Check",
+      "Type": "NON_CREDIT_CARD", "Active": true}}""",
 }
 
 
@@ -235,6 +285,7 @@ def _types(node: dict[str, Any]) -> set[str]:
 def test_public_api_lists_every_stream_with_its_qbo_entity() -> None:
     assert ENTITY_FOR_STREAM == EXPECTED_STREAMS
     assert set(STREAM_SCHEMAS) == set(EXPECTED_STREAMS)
+    assert set(SAMPLES) == set(EXPECTED_STREAMS)
 
 
 @pytest.mark.parametrize("stream", sorted(EXPECTED_STREAMS))

@@ -192,12 +192,16 @@ def sync_columns() -> list[Prop]:
 
 
 def txn_basics() -> list[Prop]:
-    """Header fields shared by every QBO transaction entity."""
+    """Fields of QBO's base ``Transaction`` type, which every transaction entity extends.
+
+    ``TotalAmt`` is left to the entities that have it (a Transfer carries ``Amount`` instead).
+    """
     return [
         *dates("TxnDate"),
-        *strings("DocNumber", "PrivateNote", "TransactionLocationType"),
+        *strings("DocNumber", "PrivateNote", "TransactionLocationType", "TxnStatus"),
         prop("CurrencyRef", CURRENCY_REF),
         prop("ExchangeRate", NUMBER),
         *refs("DepartmentRef", "RecurDataRef"),
-        prop("TotalAmt", NUMBER),
+        array_of("LinkedTxn", LINKED_TXN),
+        array_of("CustomField", CUSTOM_FIELD),
     ]

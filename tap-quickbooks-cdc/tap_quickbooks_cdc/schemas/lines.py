@@ -43,7 +43,7 @@ SALES_ITEM_LINE_DETAIL = th.ObjectType(
     *numbers("UnitPrice", "Qty", "DiscountRate", "DiscountAmt", "TaxInclusiveAmt"),
 )
 
-DESCRIPTION_LINE_DETAIL = th.ObjectType(*refs("TaxCodeRef"), prop("ServiceDate", DATE))
+DESCRIPTION_LINE_DETAIL = th.ObjectType(*refs("TaxCodeRef", "ClassRef"), prop("ServiceDate", DATE))
 
 DISCOUNT_OVERRIDE = th.ObjectType(
     prop("PercentBased", BOOLEAN),

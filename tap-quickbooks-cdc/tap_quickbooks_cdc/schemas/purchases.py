@@ -6,14 +6,12 @@ from singer_sdk import typing as th
 
 from tap_quickbooks_cdc.schemas.common import (
     ADDRESS,
-    CUSTOM_FIELD,
     EMAIL_ADDRESS,
     EXTENSION,
-    LINKED_TXN,
+    NUMBER,
     STRING,
     TXN_TAX_DETAIL,
     Prop,
-    array_of,
     booleans,
     dates,
     numbers,
@@ -35,9 +33,9 @@ def _expense_form() -> list[Prop]:
     return [
         *txn_basics(),
         lines(),
-        array_of("LinkedTxn", LINKED_TXN),
         prop("TxnTaxDetail", TXN_TAX_DETAIL),
         prop("GlobalTaxCalculation", STRING),
+        prop("TotalAmt", NUMBER),
     ]
 
 
@@ -67,7 +65,6 @@ def purchase_fields() -> list[Prop]:
         *refs("AccountRef", "EntityRef", "PaymentMethodRef"),
         *booleans("Credit", "IncludeInAnnualTPAR"),
         prop("RemitToAddr", ADDRESS),
-        array_of("CustomField", CUSTOM_FIELD),
         prop("PurchaseEx", EXTENSION),
     ]
 
@@ -80,7 +77,6 @@ def purchase_order_fields() -> list[Prop]:
         *strings("POStatus", "Memo", "EmailStatus"),
         prop("POEmail", EMAIL_ADDRESS),
         *[prop(name, ADDRESS) for name in ("VendorAddr", "ShipAddr")],
-        array_of("CustomField", CUSTOM_FIELD),
     ]
 
 
@@ -89,6 +85,7 @@ def bill_payment_fields() -> list[Prop]:
         *txn_basics(),
         lines(),
         *refs("VendorRef", "APAccountRef"),
+        prop("TotalAmt", NUMBER),
         prop("PayType", STRING),
         prop("CheckPayment", BILL_PAYMENT_CHECK),
         prop("CreditCardPayment", BILL_PAYMENT_CREDIT_CARD),
@@ -104,14 +101,13 @@ def journal_entry_fields() -> list[Prop]:
         *refs("TaxRateRef"),
         prop("GlobalTaxCalculation", STRING),
         *booleans("Adjustment"),
-        *numbers("HomeTotalAmt"),
+        *numbers("TotalAmt", "HomeTotalAmt"),
     ]
 
 
 def transfer_fields() -> list[Prop]:
     return [
-        *dates("TxnDate"),
-        *strings("PrivateNote", "TransactionLocationType"),
-        *refs("FromAccountRef", "ToAccountRef", "RecurDataRef"),
+        *txn_basics(),
+        *refs("FromAccountRef", "ToAccountRef"),
         *numbers("Amount"),
     ]

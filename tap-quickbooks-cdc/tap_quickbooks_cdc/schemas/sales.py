@@ -8,16 +8,13 @@ from tap_quickbooks_cdc.schemas.common import (
     ADDRESS,
     CHECK_PAYMENT,
     CREDIT_CARD_PAYMENT,
-    CUSTOM_FIELD,
     DELIVERY_INFO,
     EMAIL_ADDRESS,
-    LINKED_TXN,
     MEMO_REF,
     NUMBER,
     STRING,
     TXN_TAX_DETAIL,
     Prop,
-    array_of,
     booleans,
     dates,
     numbers,
@@ -37,8 +34,6 @@ def _sales_form() -> list[Prop]:
     return [
         *txn_basics(),
         lines(),
-        array_of("LinkedTxn", LINKED_TXN),
-        array_of("CustomField", CUSTOM_FIELD),
         prop("TxnTaxDetail", TXN_TAX_DETAIL),
         *refs("CustomerRef", "ClassRef", "ProjectRef", "TaxExemptionRef"),
         prop("CustomerMemo", MEMO_REF),
@@ -46,7 +41,7 @@ def _sales_form() -> list[Prop]:
         *[prop(name, ADDRESS) for name in ("BillAddr", "ShipAddr")],
         *strings("PrintStatus", "EmailStatus", "GlobalTaxCalculation", "TxnSource"),
         *booleans("ApplyTaxAfterDiscount", "FreeFormAddress"),
-        *numbers("HomeTotalAmt"),
+        *numbers("TotalAmt", "HomeTotalAmt"),
     ]
 
 
@@ -73,7 +68,7 @@ def estimate_fields() -> list[Prop]:
     return [
         *_sales_form(),
         *dates("DueDate", "ShipDate", "ExpirationDate", "AcceptedDate"),
-        *strings("TxnStatus", "AcceptedBy"),
+        *strings("AcceptedBy"),
         *refs("SalesTermRef", "ShipMethodRef"),
         prop("ShipFromAddr", ADDRESS),
         prop("DeliveryInfo", DELIVERY_INFO),
@@ -126,10 +121,9 @@ def payment_fields() -> list[Prop]:
             "TaxExemptionRef",
         ),
         *strings("PaymentRefNum", "TxnSource"),
-        *numbers("UnappliedAmt"),
+        *numbers("TotalAmt", "UnappliedAmt"),
         *booleans("ProcessPayment"),
         prop("CreditCardPayment", CREDIT_CARD_PAYMENT),
-        array_of("LinkedTxn", LINKED_TXN),
     ]
 
 
@@ -141,5 +135,5 @@ def deposit_fields() -> list[Prop]:
         prop("CashBack", CASH_BACK),
         prop("TxnTaxDetail", TXN_TAX_DETAIL),
         *strings("GlobalTaxCalculation", "TxnSource"),
-        *numbers("HomeTotalAmt"),
+        *numbers("TotalAmt", "HomeTotalAmt"),
     ]
