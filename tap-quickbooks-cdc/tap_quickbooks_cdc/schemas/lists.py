@@ -126,7 +126,8 @@ def customer_fields() -> list[Prop]:
         *[prop(name, ADDRESS) for name in ("BillAddr", "ShipAddr")],
         *numbers("Balance", "BalanceWithJobs"),
         *dates("OpenBalanceDate"),
-        *integers("Level", "TaxExemptionReasonId"),
+        *integers("Level"),
+        *strings("TaxExemptionReasonId"),
     ]
 
 
