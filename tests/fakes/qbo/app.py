@@ -1,0 +1,216 @@
+"""The HTTP face of the simulator: a WSGI application routing Intuit's endpoints and the admin API."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from tests.fakes.qbo.admin import handle_admin
+from tests.fakes.qbo.faults import (
+    JSON,
+    THROTTLE_XML,
+    XML,
+    FaultResponse,
+    authentication_failed,
+    authorization_failed,
+    fault_bytes,
+    throttled,
+    validation,
+)
+from tests.fakes.qbo.limits import Injection
+from tests.fakes.qbo.timefmt import LocalClock, offset_for_company
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+    from tests.fakes.qbo.simulator import QboSimulator
+
+URLS = Map(
+    [
+        Rule("/oauth2/v1/tokens/bearer", endpoint="token", methods=["POST"]),
+        Rule("/v3/company/<realm>/query", endpoint="query", methods=["GET", "POST"]),
+        Rule("/v3/company/<realm>/cdc", endpoint="cdc", methods=["GET"]),
+        Rule("/v3/company/<realm>/<entity>/<record_id>", endpoint="read", methods=["GET"]),
+        Rule("/v3/company/<realm>/<entity>", endpoint="write", methods=["POST"]),
+        Rule("/admin/<path:rest>", endpoint="admin", methods=["GET", "POST", "DELETE"]),
+    ],
+    strict_slashes=False,
+)
+DATA_KINDS = frozenset({"query", "cdc", "read", "write"})
+_UTC_CLOCK = LocalClock(offset_for_company(7))
+APP_ERROR = "An application error has occurred while processing your request"
+
+
+class DroppedConnection(Exception):
+    """Close the client's socket without answering."""
+
+
+class QboApp:
+    """WSGI callable; all state lives in the simulator."""
+
+    def __init__(self, sim: QboSimulator) -> None:
+        self.sim = sim
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        request = Request(environ)
+        adapter = URLS.bind_to_environ(environ)
+        kind, realm, status = "other", None, 0
+        try:
+            endpoint, args = adapter.match()
+            kind = str(endpoint)
+            realm = args.get("realm")
+            response = self._dispatch(request, kind, dict(args))
+        except DroppedConnection:
+            self.sim.record(request.method, request.path, realm, kind, 0)
+            sock = environ.get("werkzeug.socket")
+            if isinstance(sock, socket.socket):
+                sock.shutdown(socket.SHUT_RDWR)
+            raise ConnectionResetError("simulated dropped connection") from None
+        except (NotFound, MethodNotAllowed) as exc:
+            response = self._fault(
+                validation(f"No such endpoint {request.method} {request.path}", "404"), None
+            )
+            response.status_code = exc.code or 404
+        except HTTPException as exc:
+            response = Response(exc.description or "", status=exc.code or 400)
+        status = response.status_code
+        self.sim.record(request.method, request.path, realm, kind, status)
+        return response(environ, start_response)
+
+    # ---- helpers -----------------------------------------------------------------------------------
+    def _now_text(self, realm: str | None) -> str:
+        stores = self.sim.stores
+        clock = stores[realm].company.clock if realm in stores else _UTC_CLOCK
+        return clock.millis(self.sim.now())
+
+    def _fault(self, fault: FaultResponse, realm: str | None) -> Response:
+        return Response(fault_bytes(fault, self._now_text(realm)), status=fault.status, content_type=JSON)
+
+    def _json(self, body: bytes, status: int = 200) -> Response:
+        return Response(body, status=status, content_type=JSON)
+
+    def _dispatch(self, request: Request, kind: str, args: dict[str, Any]) -> Response:
+        if kind == "admin":
+            return handle_admin(self.sim, request, str(args["rest"]))
+        if kind == "token":
+            return self._token(request)
+        return self._data(request, kind, args)
+
+    def _injected(self, injection: Injection, realm: str | None) -> Response | None:
+        """Apply an injected fault; ``None`` means carry on normally (after any delay)."""
+        if injection.delay or injection.fault == "slow":
+            time.sleep(injection.delay or 2.0)
+        fault = injection.fault
+        if fault == "slow":
+            return None
+        if fault == "drop":
+            raise DroppedConnection
+        if fault == "http500":
+            error = FaultResponse(500, "10000", APP_ERROR, "System Failure Error: simulated", "SystemFault")
+            return self._fault(error, realm)
+        if fault in {"http502", "http503"}:
+            status = int(fault[4:])
+            text = "Bad Gateway" if status == 502 else "Service Unavailable"
+            return Response(f"<html><body><h1>{status} {text}</h1></body></html>", status=status,
+                            content_type="text/html")  # fmt: skip
+        if fault == "http429":
+            return self._fault(throttled(), realm)
+        if fault == "http429_xml":
+            return self._xml_throttle(realm)
+        if fault == "fault200":
+            error = FaultResponse(
+                200, "10000", APP_ERROR, "System Failure Error: fault in a 200", "SystemFault"
+            )
+            return self._fault(error, realm)
+        if fault == "fault6002":
+            error = FaultResponse(504, "6002", "Gateway Timeout", "The request timed out at the gateway",
+                                  "SystemFault")  # fmt: skip
+            return self._fault(error, realm)
+        return Response(b'{"QueryResponse":{"Invoice":[{"Id":"1","SyncTok', status=200, content_type=JSON)
+
+    def _xml_throttle(self, realm: str | None) -> Response:
+        body = THROTTLE_XML.replace(b"{time}", self._now_text(realm).encode())
+        return Response(body, status=429, content_type=XML)
+
+    # ---- OAuth -------------------------------------------------------------------------------------
+    def _token(self, request: Request) -> Response:
+        injection = self.sim.injector.take(request.path, is_data=False)
+        if injection is not None:
+            injected = self._injected(injection, None)
+            if injected is not None:
+                return injected
+        include_hard = request.headers.get("x-include-refresh-token-hard-expires-in", "").lower() == "true"
+        form = {key: str(value) for key, value in request.form.items()}
+        result = self.sim.authority.exchange(request.headers.get("Authorization"), form, include_hard)
+        response = self._json(orjson.dumps(result.body), result.status)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    # ---- data --------------------------------------------------------------------------------------
+    def _data(self, request: Request, kind: str, args: dict[str, Any]) -> Response:
+        realm = str(args["realm"])
+        sim = self.sim
+        injection = sim.injector.take(request.path, is_data=True)
+        if injection is not None:
+            injected = self._injected(injection, realm if realm in sim.stores else None)
+            if injected is not None:
+                return injected
+        verdict = sim.authority.check_access(request.headers.get("Authorization"), realm)
+        if verdict == "invalid":
+            return self._fault(authentication_failed("Token expired or invalid"), None)
+        if verdict == "wrong_realm" or realm not in sim.stores:
+            return self._fault(authorization_failed(realm), None)
+        minor = request.args.get("minorversion")
+        if minor is not None and not minor.isdigit():
+            return self._fault(validation(f"Invalid minorversion {minor}", "2010"), realm)
+        if not sim.limiter.acquire(realm):
+            return (
+                self._xml_throttle(realm)
+                if sim.injector.use_xml_throttle()
+                else self._fault(throttled(), realm)
+            )
+        try:
+            if sim.latency:
+                time.sleep(sim.latency)
+            return self._json(self._handle(request, kind, realm, args))
+        except FaultResponse as fault:
+            return self._fault(fault, realm)
+        finally:
+            sim.limiter.release(realm)
+
+    def _handle(self, request: Request, kind: str, realm: str, args: dict[str, Any]) -> bytes:
+        service = self.sim.service
+        handlers: dict[str, Callable[[], bytes]] = {
+            "query": lambda: service.query(realm, self._statement(request)),
+            "cdc": lambda: service.cdc(realm, request.args.get("entities"), request.args.get("changedSince")),
+            "read": lambda: service.read(realm, str(args["entity"]), str(args["record_id"])),
+            "write": lambda: service.write(
+                realm, str(args["entity"]), self._payload(request), request.args.get("operation")
+            ),
+        }
+        return handlers[kind]()
+
+    @staticmethod
+    def _statement(request: Request) -> str:
+        if request.method == "POST":
+            return request.get_data(as_text=True)
+        statement = request.args.get("query")
+        if not statement:
+            raise validation("query parameter is required", "4000")
+        return statement
+
+    @staticmethod
+    def _payload(request: Request) -> Any:
+        try:
+            return json.loads(request.get_data(), parse_float=Decimal)
+        except ValueError as exc:
+            raise validation(f"Request body is not valid JSON: {exc}", "2010") from exc

@@ -1,0 +1,27 @@
+"""Configuration of a simulated QuickBooks Online deployment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass
+class SimConfig:
+    """Knobs of one simulator instance; every field has a realistic default.
+
+    ``anchor`` pins the end of the generated history (defaults to server construction time,
+    floored to the hour); two simulators with the same seed and anchor serve identical data.
+    """
+
+    companies: int = 2
+    seed: int = 1
+    records_per_company: int = 400  # approx total across entities; lists get a floor so every entity has rows
+    access_token_ttl: float = 3600.0
+    requests_per_minute: int = 500
+    max_concurrent: int = 10
+    latency: float = 0.0  # seconds added to every data request
+    history_days: int = 730
+    xml_throttle_probability: float = 0.0  # share of 429 responses that use Intuit's XML body
+    random_fault_probability: float = 0.0  # share of data requests answered with a random 5xx (seeded)
+    anchor: datetime | None = None

@@ -1,0 +1,265 @@
+"""Bodies of the purchase-side and general-ledger transactions: Bill, BillPayment, Purchase, PurchaseOrder,
+VendorCredit, JournalEntry and Transfer.
+
+Invariants (pinned by tests): TotalAmt == sum of Line amounts; base bill payment ``j`` pays base bill ``j``
+and the bill's Balance is TotalAmt minus that amount; journal entry debits == credits.
+"""
+
+from __future__ import annotations
+
+import random
+from decimal import Decimal
+from typing import Any
+
+from tests.fakes.qbo.basics import (
+    ACC_AP,
+    ACC_CARD,
+    ACC_CHECKING,
+    ACC_EQUITY,
+    ACC_SAVINGS,
+    ACCOUNTS,
+    EXPENSE_ACCOUNTS,
+    USD,
+    ZERO,
+    Company,
+    item_price,
+    money,
+    q2,
+    ref,
+    rint,
+)
+from tests.fakes.qbo.render_sales import DAY, TxnRenderer
+
+
+def _expense_account(company: Company, rng: random.Random) -> int:
+    extra = company.counts["Account"] - len(ACCOUNTS)
+    choices = len(EXPENSE_ACCOUNTS) + max(extra, 0)
+    pick = rint(rng, choices)
+    return (
+        EXPENSE_ACCOUNTS[pick]
+        if pick < len(EXPENSE_ACCOUNTS)
+        else len(ACCOUNTS) + pick - len(EXPENSE_ACCOUNTS)
+    )
+
+
+def expense_lines(
+    company: Company, rng: random.Random, items_allowed: bool = True
+) -> tuple[list[dict[str, Any]], Decimal]:
+    """Account- and item-based expense lines and their sum."""
+    lines: list[dict[str, Any]] = []
+    total = ZERO
+    for n in range(1, rint(rng, 2, 5)):
+        if items_allowed and rng.random() < 0.35:
+            item = company.pick(rng, "Item")
+            qty = rint(rng, 1, 20)
+            cost = q2(item_price(company, item) * Decimal("0.6"))
+            amount = q2(cost * qty)
+            line: dict[str, Any] = {
+                "Id": str(n),
+                "LineNum": n,
+                "Description": f"Restock {ref('Item', item)['name']}",
+                "Amount": amount,
+                "DetailType": "ItemBasedExpenseLineDetail",
+                "ItemBasedExpenseLineDetail": {
+                    "BillableStatus": "NotBillable",
+                    "ItemRef": ref("Item", item),
+                    "UnitPrice": cost,
+                    "Qty": qty,
+                    "TaxCodeRef": {"value": "NON"},
+                },
+            }
+        else:
+            amount = money(rint(rng, 1000, 250_000))
+            detail: dict[str, Any] = {
+                "AccountRef": ref("Account", _expense_account(company, rng)),
+                "BillableStatus": "NotBillable",
+                "TaxCodeRef": {"value": "NON"},
+            }
+            if rng.random() < 0.2:
+                detail["CustomerRef"] = ref("Customer", company.pick(rng, "Customer"))
+                detail["BillableStatus"] = "Billable"
+            if rng.random() < 0.3:
+                detail["ClassRef"] = ref("Class", company.pick(rng, "Class"))
+            line = {
+                "Id": str(n),
+                "LineNum": n,
+                "Amount": amount,
+                "DetailType": "AccountBasedExpenseLineDetail",
+                "AccountBasedExpenseLineDetail": detail,
+            }
+        lines.append(line)
+        total += amount
+    return lines, total
+
+
+def _header(company: Company, rng: random.Random, entity: str, idx: int, create_ts: int) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "domain": "QBO",
+        "sparse": False,
+        "DocNumber": f"{entity[:2].upper()}-{idx + 1}",
+        "TxnDate": company.clock.date(create_ts),
+        "CurrencyRef": USD,
+        "LinkedTxn": [],
+    }
+    if rng.random() < 0.25:
+        body["PrivateNote"] = f"{entity} memo {idx + 1}"
+    return body
+
+
+def bill_paid(company: Company, idx: int, total: Decimal) -> Decimal:
+    """Amount base bill payment ``idx`` pays on base bill ``idx``."""
+    h = company.key("BillPayment", idx)
+    return total if h % 4 else q2(total / 2)
+
+
+def render_bill(company: Company, idx: int, create_ts: int) -> dict[str, Any]:
+    rng = company.rng("Bill", idx)
+    body = _header(company, rng, "Bill", idx, create_ts)
+    vendor = company.pick(rng, "Vendor")
+    lines, total = expense_lines(company, rng)
+    body.update(
+        {
+            "VendorRef": ref("Vendor", vendor),
+            "APAccountRef": ref("Account", ACC_AP),
+            "SalesTermRef": ref("Term", 2 % company.counts["Term"]),
+            "DueDate": company.clock.date(create_ts + 30 * DAY),
+            "Line": lines,
+            "TotalAmt": total,
+            "Balance": total,
+        }
+    )
+    if idx < company.counts["BillPayment"]:
+        body["Balance"] = total - bill_paid(company, idx, total)
+        body["LinkedTxn"] = [{"TxnId": str(idx + 1), "TxnType": "BillPaymentCheck"}]
+    return body
+
+
+def render_bill_payment(company: Company, idx: int, create_ts: int) -> dict[str, Any]:
+    rng = company.rng("BillPayment", idx)
+    body = _header(company, rng, "BillPayment", idx, create_ts)
+    if idx < min(company.counts["BillPayment"], company.counts["Bill"]):
+        bill = render_bill(company, idx, create_ts)
+        amount = bill_paid(company, idx, bill["TotalAmt"])
+        vendor_ref = bill["VendorRef"]
+        lines = [{"Amount": amount, "LinkedTxn": [{"TxnId": str(idx + 1), "TxnType": "Bill"}]}]
+    else:
+        amount = money(rint(rng, 1000, 100_000))
+        vendor_ref = ref("Vendor", company.pick(rng, "Vendor"))
+        lines = []
+    by_card = rng.random() < 0.25
+    body.update({"VendorRef": vendor_ref, "PayType": "CreditCard" if by_card else "Check", "Line": lines,
+                 "TotalAmt": amount})  # fmt: skip
+    if by_card:
+        body["CreditCardPayment"] = {"CCAccountRef": ref("Account", ACC_CARD)}
+    else:
+        body["CheckPayment"] = {"BankAccountRef": ref("Account", ACC_CHECKING), "PrintStatus": "NotSet"}
+    return body
+
+
+def render_purchase(company: Company, idx: int, create_ts: int) -> dict[str, Any]:
+    rng = company.rng("Purchase", idx)
+    body = _header(company, rng, "Purchase", idx, create_ts)
+    kind = rng.choice(("Cash", "Check", "CreditCard"))
+    lines, total = expense_lines(company, rng)
+    vendor = company.pick(rng, "Vendor")
+    body.update(
+        {
+            "PaymentType": kind,
+            "AccountRef": ref("Account", ACC_CARD if kind == "CreditCard" else ACC_CHECKING),
+            "EntityRef": {**ref("Vendor", vendor), "type": "Vendor"},
+            "Credit": False,
+            "Line": lines,
+            "TotalAmt": total,
+            "PurchaseEx": {"any": []},
+        }
+    )
+    if kind != "Check":
+        del body["DocNumber"]
+    return body
+
+
+def render_purchase_order(company: Company, idx: int, create_ts: int) -> dict[str, Any]:
+    rng = company.rng("PurchaseOrder", idx)
+    body = _header(company, rng, "PurchaseOrder", idx, create_ts)
+    lines, total = expense_lines(company, rng)
+    body.update(
+        {
+            "VendorRef": ref("Vendor", company.pick(rng, "Vendor")),
+            "APAccountRef": ref("Account", ACC_AP),
+            "POStatus": "Closed" if rng.random() < 0.5 else "Open",
+            "EmailStatus": "NotSet",
+            "Line": lines,
+            "TotalAmt": total,
+        }
+    )
+    return body
+
+
+def render_vendor_credit(company: Company, idx: int, create_ts: int) -> dict[str, Any]:
+    rng = company.rng("VendorCredit", idx)
+    body = _header(company, rng, "VendorCredit", idx, create_ts)
+    lines, total = expense_lines(company, rng, items_allowed=False)
+    body.update(
+        {
+            "VendorRef": ref("Vendor", company.pick(rng, "Vendor")),
+            "APAccountRef": ref("Account", ACC_AP),
+            "Line": lines,
+            "TotalAmt": total,
+            "Balance": total,
+        }
+    )
+    return body
+
+
+def render_journal_entry(company: Company, idx: int, create_ts: int) -> dict[str, Any]:
+    rng = company.rng("JournalEntry", idx)
+    body = _header(company, rng, "JournalEntry", idx, create_ts)
+    debits = [money(rint(rng, 1000, 500_000)) for _ in range(rint(rng, 1, 4))]
+    total = sum(debits, ZERO)
+    credit_split = [q2(total / 2), total - q2(total / 2)] if rng.random() < 0.3 else [total]
+    lines: list[dict[str, Any]] = []
+    postings = [("Debit", amount) for amount in debits] + [("Credit", amount) for amount in credit_split]
+    for n, (posting, amount) in enumerate(postings):
+        account = (
+            _expense_account(company, rng) if posting == "Debit" else rng.choice((ACC_CHECKING, ACC_EQUITY))
+        )
+        detail: dict[str, Any] = {"PostingType": posting, "AccountRef": ref("Account", account)}
+        if rng.random() < 0.2:
+            detail["ClassRef"] = ref("Class", company.pick(rng, "Class"))
+        lines.append(
+            {
+                "Id": str(n),
+                "Description": f"{posting} {account + 1}",
+                "Amount": amount,
+                "DetailType": "JournalEntryLineDetail",
+                "JournalEntryLineDetail": detail,
+            }
+        )
+    body.update({"Adjustment": rng.random() < 0.1, "Line": lines, "TotalAmt": total})
+    return body
+
+
+def render_transfer(company: Company, idx: int, create_ts: int) -> dict[str, Any]:
+    rng = company.rng("Transfer", idx)
+    body = _header(company, rng, "Transfer", idx, create_ts)
+    del body["DocNumber"]
+    forward = rng.random() < 0.5
+    body.update(
+        {
+            "FromAccountRef": ref("Account", ACC_CHECKING if forward else ACC_SAVINGS),
+            "ToAccountRef": ref("Account", ACC_SAVINGS if forward else ACC_CHECKING),
+            "Amount": money(rint(rng, 10_000, 1_000_000)),
+        }
+    )
+    return body
+
+
+PURCHASE_RENDERERS: dict[str, TxnRenderer] = {
+    "Bill": render_bill,
+    "BillPayment": render_bill_payment,
+    "Purchase": render_purchase,
+    "PurchaseOrder": render_purchase_order,
+    "VendorCredit": render_vendor_credit,
+    "JournalEntry": render_journal_entry,
+    "Transfer": render_transfer,
+}

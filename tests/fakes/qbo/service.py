@@ -1,0 +1,241 @@
+"""The data API of all simulated companies, independent of HTTP: query, CDC, read, create/update/delete.
+
+Every method returns the JSON response body as bytes or raises ``FaultResponse``. CDC refusals (too old a
+``changedSince``, an entity CDC does not serve) are HTTP 400 Faults.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterator
+from itertools import islice
+from typing import Any
+
+from tests.fakes.qbo.catalog import BY_LOWER, ENTITIES, NOT_IN_CDC
+from tests.fakes.qbo.faults import FaultResponse, not_found, query_parser_error, stale_object, validation
+from tests.fakes.qbo.query import MAX_RESULTS_LIMIT, Query, QueryError, parse_query
+from tests.fakes.qbo.render import dumps
+from tests.fakes.qbo.store import DELETED, INACTIVE, CompanyStore, EntityTable
+from tests.fakes.qbo.timefmt import parse_iso
+
+CDC_LOOKBACK_DAYS = 30
+CDC_MAX_OBJECTS = 1000
+ChangeListener = Callable[[str, str, str, str, int], None]  # realm, entity, id, operation, lut epoch
+
+
+def _time_field(time_text: str) -> bytes:
+    return b'"time":"' + time_text.encode() + b'"'
+
+
+class DataService:
+    """Answers data requests for a set of companies; ``now`` is the simulator clock (epoch seconds)."""
+
+    def __init__(self, stores: dict[str, CompanyStore], now: Callable[[], float]) -> None:
+        self.stores = stores
+        self.now = now
+        self.listeners: list[ChangeListener] = []
+
+    def time_text(self, realm_id: str) -> str:
+        return self.stores[realm_id].company.clock.millis(self.now())
+
+    # ---- query -------------------------------------------------------------------------------------
+    def query(self, realm_id: str, statement: str) -> bytes:
+        try:
+            query = parse_query(statement)
+        except QueryError as exc:
+            raise query_parser_error(str(exc)) from exc
+        store = self.stores[realm_id]
+        table = store.tables[query.entity]
+        with store.lock:
+            indexes, total = self._select(table, query)
+            if query.count:
+                body = b'{"QueryResponse":{"totalCount":' + str(total).encode() + b"},"
+            elif not indexes:
+                body = b'{"QueryResponse":{},'
+            else:
+                records = b",".join(dumps(table.render(i)) for i in indexes)
+                start, size = str(query.start_position).encode(), str(len(indexes)).encode()
+                body = (
+                    b'{"QueryResponse":{"' + query.entity.encode() + b'":[' + records
+                    + b'],"startPosition":' + start + b',"maxResults":' + size + b"},"
+                )  # fmt: skip
+        return body + _time_field(self.time_text(realm_id)) + b"}"
+
+    @staticmethod
+    def _select(table: EntityTable, query: Query) -> tuple[list[int], int]:
+        """Indexes on the requested page and the number of matching rows."""
+        wants = query.active if table.is_list else {True, False}
+        view = table.view(hide_inactive=wants == {True})
+        lo = 0
+        if query.lut_min is not None:
+            lo = (
+                table.until(view, query.lut_min, inclusive=False)
+                if query.lut_min_inclusive
+                else table.until(view, query.lut_min, inclusive=True)
+            )
+        hi = len(view)
+        if query.lut_max is not None:
+            hi = table.until(view, query.lut_max, inclusive=query.lut_max_inclusive)
+        if query.ids is not None or wants == {False}:
+            matching = [i for i in islice(view, lo, max(lo, hi)) if _keep(table, i, query, wants)]
+        else:
+            matching = None
+        total = len(matching) if matching is not None else max(hi - lo, 0)
+        skip = query.start_position - 1
+        size = max(min(query.max_results, MAX_RESULTS_LIMIT), 0)
+        if matching is not None:
+            ordered = matching[::-1] if query.descending else matching
+            return ordered[skip : skip + size], total
+        if query.descending:
+            end = hi - skip
+            return list(reversed(view[max(end - size, lo) : max(end, lo)])), total
+        start = lo + skip
+        return list(view[start : min(start + size, hi)]) if start < hi else [], total
+
+    # ---- change data capture -----------------------------------------------------------------------
+    def cdc(self, realm_id: str, entities_param: str | None, changed_since: str | None) -> bytes:
+        if not entities_param:
+            raise validation("entities is required", "2020")
+        if not changed_since:
+            raise validation("changedSince is required", "2020")
+        names: list[str] = []
+        for raw in entities_param.split(","):
+            name = BY_LOWER.get(raw.strip().lower(), raw.strip())
+            if name in NOT_IN_CDC or name not in ENTITIES:
+                raise validation(f"Entity {raw.strip()} is not supported by ChangeDataCapture", "10000")
+            if name not in names:
+                names.append(name)
+        try:
+            since = parse_iso(changed_since)
+        except ValueError as exc:
+            raise validation(f"Invalid changedSince {changed_since}", "2020") from exc
+        if since < self.now() - CDC_LOOKBACK_DAYS * 86_400:
+            raise FaultResponse(
+                400, "10000", "Invalid changedSince",
+                f"cannot process CDC request. changedSince older than fixed days is not supported "
+                f"(at most {CDC_LOOKBACK_DAYS} days)",
+            )  # fmt: skip
+        store = self.stores[realm_id]
+        with store.lock:
+            picked = self._changed(store, names, since)
+            parts: list[bytes] = []
+            for name in names:
+                indexes = picked.get(name)
+                if not indexes:
+                    continue
+                table = store.tables[name]
+                records = b",".join(
+                    dumps(table.stub(i) if table.flags[i] & DELETED else table.render(i)) for i in indexes
+                )
+                parts.append(
+                    b'{"' + name.encode() + b'":[' + records + b'],"startPosition":1,"maxResults":'
+                    + str(len(indexes)).encode() + b"}"
+                )  # fmt: skip
+        inner = b",".join(parts) if parts else b"{}"
+        return (
+            b'{"CDCResponse":[{"QueryResponse":['
+            + inner
+            + b"]}],"
+            + _time_field(self.time_text(realm_id))
+            + b"}"
+        )
+
+    @staticmethod
+    def _changed(store: CompanyStore, names: list[str], since: float) -> dict[str, list[int]]:
+        """The first CDC_MAX_OBJECTS changes at or after ``since`` across ``names``, by LastUpdatedTime."""
+
+        def stream(name: str) -> Iterator[tuple[int, int, str, int]]:
+            table = store.tables[name]
+            order = table.view(hide_inactive=False, include_deleted=True)
+            start = table.until(order, since, inclusive=False)
+            lut = table.lut
+            rank = names.index(name)
+            for i in islice(order, start, start + CDC_MAX_OBJECTS):
+                yield lut[i], rank, name, i
+
+        picked: dict[str, list[int]] = {}
+        for _, _, name, idx in islice(heapq.merge(*(stream(n) for n in names)), CDC_MAX_OBJECTS):
+            picked.setdefault(name, []).append(idx)
+        return picked
+
+    # ---- read and write ----------------------------------------------------------------------------
+    def resolve(self, realm_id: str, entity_path: str) -> EntityTable:
+        name = BY_LOWER.get(entity_path.lower())
+        if name is None:
+            raise validation(f"Unsupported entity {entity_path}", "2010")
+        return self.stores[realm_id].tables[name]
+
+    @staticmethod
+    def index_of(table: EntityTable, record_id: Any) -> int:
+        text = str(record_id)
+        if not text.isdigit() or not table.exists(int(text) - 1):
+            raise not_found(table.entity, text)
+        return int(text) - 1
+
+    def read(self, realm_id: str, entity_path: str, record_id: str) -> bytes:
+        table = self.resolve(realm_id, entity_path)
+        with self.stores[realm_id].lock:
+            idx = self.index_of(table, record_id)
+            record = dumps(table.render(idx))
+        return self._wrap(realm_id, table.entity, record)
+
+    def _wrap(self, realm_id: str, entity: str, record: bytes) -> bytes:
+        return b'{"' + entity.encode() + b'":' + record + b"," + _time_field(self.time_text(realm_id)) + b"}"
+
+    def write(self, realm_id: str, entity_path: str, payload: Any, operation: str | None) -> bytes:
+        """POST: create (no Id), sparse update (Id + current SyncToken) or delete (``operation=delete``)."""
+        table = self.resolve(realm_id, entity_path)
+        if not isinstance(payload, dict):
+            raise validation("Request body must be a JSON object", "2010")
+        store = self.stores[realm_id]
+        with store.lock:
+            if "Id" not in payload:
+                if operation == "delete":
+                    raise validation("Id is required to delete", "2020")
+                idx = self.create(realm_id, table.entity, payload)
+                return self._wrap(realm_id, table.entity, dumps(table.render(idx)))
+            idx = self.index_of(table, payload["Id"])
+            current = table.sync_of(idx)
+            if str(payload.get("SyncToken", "")).strip() != str(current):
+                raise stale_object(table.entity, str(idx + 1), str(current))
+            if operation == "delete":
+                self.delete(realm_id, table.entity, idx)
+                stub = {"domain": "QBO", "status": "Deleted", "Id": str(idx + 1)}
+                return self._wrap(realm_id, table.entity, dumps(stub))
+            self.update(realm_id, table.entity, idx, payload)
+            return self._wrap(realm_id, table.entity, dumps(table.render(idx)))
+
+    # ---- mutations shared by HTTP and the Python API -----------------------------------------------
+    def _stamp(self) -> int:
+        return int(self.now())
+
+    def _notify(self, realm_id: str, entity: str, idx: int, operation: str) -> None:
+        lut = self.stores[realm_id].tables[entity].lut[idx]
+        for listener in self.listeners:
+            listener(realm_id, entity, str(idx + 1), operation, lut)
+
+    def create(self, realm_id: str, entity: str, fields: dict[str, Any]) -> int:
+        store = self.stores[realm_id]
+        with store.lock:
+            idx = store.tables[entity].create(fields, self._stamp())
+        self._notify(realm_id, entity, idx, "Create")
+        return idx
+
+    def update(self, realm_id: str, entity: str, idx: int, fields: dict[str, Any]) -> None:
+        store = self.stores[realm_id]
+        with store.lock:
+            store.tables[entity].update(idx, fields, self._stamp())
+        self._notify(realm_id, entity, idx, "Update")
+
+    def delete(self, realm_id: str, entity: str, idx: int) -> None:
+        store = self.stores[realm_id]
+        with store.lock:
+            store.tables[entity].delete(idx, self._stamp())
+        self._notify(realm_id, entity, idx, "Delete")
+
+
+def _keep(table: EntityTable, idx: int, query: Query, wants: set[bool]) -> bool:
+    if query.ids is not None and str(idx + 1) not in query.ids:
+        return False
+    active = not table.flags[idx] & INACTIVE
+    return active in wants

@@ -1,0 +1,163 @@
+"""Compact per-company state: one table per entity holding only ids, versions, timestamps and overrides.
+
+Bodies are rendered on demand from (seed, realm, entity, index) plus the overrides of later updates, so a
+company of millions of records costs a few dozen bytes per record. ``order`` keeps record indexes sorted by
+LastUpdatedTime; query pages are slices of it found by bisection.
+"""
+
+from __future__ import annotations
+
+import threading
+from array import array
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
+from typing import Any
+
+from tests.fakes.qbo.basics import Company, is_inactive
+from tests.fakes.qbo.catalog import ENTITIES, MAY_BE_INACTIVE, NAME_LISTS
+from tests.fakes.qbo.render import create_time, finish, render_base
+
+DELETED = 1
+INACTIVE = 2
+
+
+class EntityTable:
+    """The records of one entity in one company."""
+
+    def __init__(self, company: Company, entity: str) -> None:
+        self.company = company
+        self.entity = entity
+        self.is_list = entity in NAME_LISTS
+        n = company.counts[entity]
+        self.base_count = n
+        self.lut = array("q", [company.base_lut(entity, i) for i in range(n)])
+        self.flags = bytearray(n)
+        if entity in MAY_BE_INACTIVE:
+            for i in range(n):
+                if is_inactive(company, entity, i):
+                    self.flags[i] = INACTIVE
+        self.order = array("I", range(n))
+        self.sync_over: dict[int, int] = {}
+        self.create_over: dict[int, int] = {}
+        self.overrides: dict[int, dict[str, Any]] = {}
+        self.version = 0
+        self._views: dict[int, tuple[int, array[int]]] = {}
+
+    # ---- state -------------------------------------------------------------------------------------
+    def exists(self, idx: int) -> bool:
+        return 0 <= idx < len(self.lut) and not self.flags[idx] & DELETED
+
+    def sync_of(self, idx: int) -> int:
+        over = self.sync_over.get(idx)
+        return over if over is not None else self.company.base_sync(self.entity, idx)
+
+    def create_of(self, idx: int) -> int:
+        over = self.create_over.get(idx)
+        if over is not None:
+            return over
+        return create_time(self.company, self.entity, idx, self.company.base_lut(self.entity, idx),
+                           self.company.base_sync(self.entity, idx))  # fmt: skip
+
+    def render(self, idx: int) -> dict[str, Any]:
+        """The current body of record ``idx`` (deleted records render too; callers decide)."""
+        created = self.create_of(idx)
+        body = render_base(self.company, self.entity, idx, created)
+        over = self.overrides.get(idx)
+        if over:
+            body.update(over)
+        active = not self.flags[idx] & INACTIVE
+        sync, lut = self.sync_of(idx), self.lut[idx]
+        return finish(
+            self.company, self.entity, body, idx=idx, sync=sync, create_ts=created, lut=lut, active=active
+        )
+
+    def stub(self, idx: int) -> dict[str, Any]:
+        """CDC's stand-in for a deleted record."""
+        return {
+            "domain": "QBO",
+            "status": "Deleted",
+            "Id": str(idx + 1),
+            "MetaData": {"LastUpdatedTime": self.company.clock.seconds(self.lut[idx])},
+        }
+
+    # ---- views -------------------------------------------------------------------------------------
+    def view(self, hide_inactive: bool, include_deleted: bool = False) -> array[int]:
+        """Record indexes in LastUpdatedTime order, without deleted (and optionally inactive) rows."""
+        mask = (0 if include_deleted else DELETED) | (INACTIVE if hide_inactive and self.is_list else 0)
+        if mask == 0:
+            return self.order
+        cached = self._views.get(mask)
+        if cached is not None and cached[0] == self.version:
+            return cached[1]
+        flags = self.flags
+        view = self.order if not any(flags) else array("I", [i for i in self.order if not flags[i] & mask])
+        self._views[mask] = (self.version, view)
+        return view
+
+    def since(self, view: array[int], epoch: float) -> int:
+        """Position in ``view`` of the first record with LastUpdatedTime >= epoch."""
+        return bisect_left(view, epoch, key=self.lut.__getitem__)
+
+    def until(self, view: array[int], epoch: float, inclusive: bool) -> int:
+        """Position in ``view`` just past the records with LastUpdatedTime < (or <=) epoch."""
+        find = bisect_right if inclusive else bisect_left
+        return find(view, epoch, key=self.lut.__getitem__)
+
+    # ---- mutations ---------------------------------------------------------------------------------
+    def _reposition(self, idx: int, new_lut: int) -> None:
+        old = self.lut[idx]
+        pos = bisect_left(self.order, old, key=self.lut.__getitem__)
+        while self.order[pos] != idx:
+            pos += 1
+        del self.order[pos]
+        self.lut[idx] = new_lut
+        self.order.insert(bisect_right(self.order, new_lut, key=self.lut.__getitem__), idx)
+
+    def touch(self, idx: int, now: int) -> None:
+        """Record a new version of ``idx`` stamped ``now`` (strictly later than its previous version)."""
+        self._reposition(idx, max(now, self.lut[idx] + 1))
+        self.sync_over[idx] = self.sync_of(idx) + 1
+        self.version += 1
+
+    def _apply(self, idx: int, fields: dict[str, Any]) -> None:
+        clean = {k: v for k, v in fields.items() if k not in {"Id", "SyncToken", "MetaData", "sparse"}}
+        if "Active" in clean and self.is_list:
+            if clean.pop("Active"):
+                self.flags[idx] &= ~INACTIVE
+            else:
+                self.flags[idx] |= INACTIVE
+        self.overrides.setdefault(idx, {}).update(clean)
+
+    def update(self, idx: int, fields: dict[str, Any], now: int) -> None:
+        """Sparse update: top-level fields replace the stored ones; bumps SyncToken and LastUpdatedTime."""
+        self._apply(idx, fields)
+        self.touch(idx, now)
+
+    def create(self, fields: dict[str, Any], now: int) -> int:
+        """A new record (Id = next number) stamped ``now``, SyncToken 0, generated body plus ``fields``."""
+        idx = len(self.lut)
+        self.lut.append(now)
+        self.flags.append(0)
+        self.sync_over[idx] = 0
+        self.create_over[idx] = now
+        self._apply(idx, fields)
+        self.order.insert(bisect_right(self.order, now, key=self.lut.__getitem__), idx)
+        self.version += 1
+        return idx
+
+    def delete(self, idx: int, now: int) -> None:
+        self.flags[idx] |= DELETED
+        self.touch(idx, now)
+
+
+class CompanyStore:
+    """All entity tables of one company, guarded by one lock."""
+
+    def __init__(self, company: Company) -> None:
+        self.company = company
+        self.lock = threading.RLock()
+        self.tables: dict[str, EntityTable] = {entity: EntityTable(company, entity) for entity in ENTITIES}
+
+    def render_many(self, entity: str, indexes: Iterable[int]) -> list[dict[str, Any]]:
+        table = self.tables[entity]
+        return [table.render(i) for i in indexes]
