@@ -1,0 +1,208 @@
+"""One batch of records -> one ``pyarrow.Table`` shaped by a ``TableSpec`` (types per ``table_spec``).
+
+Money stays exact: numbers arrive as ``Decimal`` (the reader parses JSON floats that way) and become
+``decimal128(38, 9)``; a value that needs more scale or precision is refused with an error naming the
+column, never rounded. Nested values become JSON text written with exact decimal numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Hashable, Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import msgspec
+import pyarrow as pa
+
+from target_looker_stage.errors import TargetError
+from target_looker_stage.table_spec import (
+    DECIMAL_PRECISION,
+    DECIMAL_SCALE,
+    DELETE_VERSION,
+    DELETED_AT_COLUMN,
+    SYNC_VERSION_COLUMN,
+    ColumnKind,
+    ColumnSpec,
+    TableSpec,
+)
+
+ARROW_TYPES: dict[ColumnKind, pa.DataType] = {
+    "string": pa.string(),
+    "decimal": pa.decimal128(DECIMAL_PRECISION, DECIMAL_SCALE),
+    "integer": pa.int64(),
+    "boolean": pa.bool_(),
+    "timestamp": pa.timestamp("us", tz="UTC"),
+    "date": pa.date32(),
+    "json": pa.string(),
+}
+
+_JSON = msgspec.json.Encoder(decimal_format="number")
+_MAX_INTEGER_DIGITS = DECIMAL_PRECISION - DECIMAL_SCALE
+
+
+class RecordValueError(TargetError):
+    """A record value cannot be stored exactly in its column."""
+
+
+def arrow_schema(spec: TableSpec) -> pa.Schema:
+    return pa.schema([pa.field(c.name, ARROW_TYPES[c.kind], nullable=True) for c in spec.columns])
+
+
+def sync_version(record: dict[str, Any], version_column: str, stream: str) -> int | None:
+    """DELETE_VERSION for a delete (so deletes win), else the integer in ``version_column``, else None."""
+    if record.get(DELETED_AT_COLUMN) is not None:
+        return DELETE_VERSION
+    value = record.get(version_column)
+    if value is None:
+        return None
+    try:
+        if isinstance(value, bool):
+            raise ValueError(value)
+        version = int(value) if isinstance(value, int | str) else int(Decimal(value).to_integral_exact())
+    except (ValueError, TypeError, InvalidOperation, ArithmeticError):
+        msg = (
+            f"stream '{stream}': {version_column} value {value!r} is not an integer; "
+            "set version_column to an integer field"
+        )
+        raise RecordValueError(msg) from None
+    return min(version, DELETE_VERSION - 1)
+
+
+def collapse_newest(records: Sequence[dict[str, Any]], keys: Sequence[str]) -> list[dict[str, Any]]:
+    """One record per key: the highest SYNC_VERSION_COLUMN (None loses to any number), ties go to the later
+    record. A delete that wins keeps the values of the version it deletes (a stub never blanks a row)."""
+    newest: dict[Hashable, dict[str, Any]] = {}
+    key_of = _key_function(keys)
+    for record in records:
+        key = key_of(record)
+        previous = newest.get(key)
+        if previous is None:
+            newest[key] = record
+            continue
+        if _version_rank(record) < _version_rank(previous):
+            continue
+        if record.get(DELETED_AT_COLUMN) is not None and previous.get(DELETED_AT_COLUMN) is None:
+            newest[key] = {**previous, **{k: v for k, v in record.items() if v is not None}}
+        else:
+            newest[key] = record
+    return list(newest.values())
+
+
+def _version_rank(record: dict[str, Any]) -> int:
+    version = record.get(SYNC_VERSION_COLUMN)
+    return -1 if version is None else int(version)
+
+
+def _key_function(keys: Sequence[str]) -> Callable[[dict[str, Any]], Hashable]:
+    def key_of(record: dict[str, Any]) -> Hashable:
+        values = tuple(record.get(k) for k in keys)
+        try:
+            hash(values)
+        except TypeError:
+            return bytes(_JSON.encode(values))
+        return values
+
+    return key_of
+
+
+def records_to_table(spec: TableSpec, records: Sequence[dict[str, Any]]) -> pa.Table:
+    """Columns in spec order; properties a record lacks are NULL, properties the spec lacks are dropped."""
+    arrays = [_column_array(spec, column, [r.get(column.name) for r in records]) for column in spec.columns]
+    return pa.Table.from_arrays(arrays, schema=arrow_schema(spec))
+
+
+def _column_array(spec: TableSpec, column: ColumnSpec, values: list[Any]) -> pa.Array:
+    kind = column.kind
+    try:
+        if kind == "json":
+            return pa.array([None if v is None else _JSON.encode(v).decode() for v in values], pa.string())
+        if kind == "string":
+            return pa.array([_as_text(v) for v in values], pa.string())
+        if kind == "decimal":
+            return pa.array([_as_decimal(v) for v in values], ARROW_TYPES[kind])
+        if kind == "timestamp":
+            return pa.array([_as_timestamp(v) for v in values], ARROW_TYPES[kind])
+        if kind == "date":
+            return pa.array([_as_date(v) for v in values], ARROW_TYPES[kind])
+        return pa.array(values, ARROW_TYPES[kind])
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, ValueError, TypeError) as exc:
+        bad = _first_bad_value(kind, values)
+        shown = f"value {bad!r}" if bad is not None else "a value"
+        msg = (
+            f"stream '{spec.stream_name}': column '{column.name}' ({kind}) cannot store {shown} exactly: "
+            f"{_why(kind, exc)}"
+        )
+        raise RecordValueError(msg) from None
+
+
+def _why(kind: ColumnKind, exc: Exception) -> str:
+    if kind == "decimal":
+        return (
+            f"needs more than {DECIMAL_SCALE} decimal places or {_MAX_INTEGER_DIGITS} integer digits "
+            "(refusing to round)"
+        )
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def _first_bad_value(kind: ColumnKind, values: list[Any]) -> Any:
+    for value in values:
+        if value is None:
+            continue
+        try:
+            _column_check(kind, value)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, ValueError, TypeError, ArithmeticError):
+            return value
+    return None
+
+
+def _column_check(kind: ColumnKind, value: Any) -> None:
+    if kind == "decimal":
+        pa.array([_as_decimal(value)], ARROW_TYPES[kind])
+    elif kind == "timestamp":
+        pa.array([_as_timestamp(value)], ARROW_TYPES[kind])
+    elif kind == "date":
+        pa.array([_as_date(value)], ARROW_TYPES[kind])
+    elif kind in ("integer", "boolean"):
+        pa.array([value], ARROW_TYPES[kind])
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return str(_JSON.encode(value).decode())
+
+
+def _as_decimal(value: Any) -> Decimal | int | None:
+    if value is None or isinstance(value, Decimal):
+        return value
+    if isinstance(value, bool):
+        raise TypeError("boolean is not a number")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return Decimal(str(value))
+
+
+def _as_timestamp(value: Any) -> dt.datetime | None:
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
+    if isinstance(value, str):
+        parsed = dt.datetime.fromisoformat(value)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    raise TypeError(f"{type(value).__name__} is not a date-time")
+
+
+def _as_date(value: Any) -> dt.date | None:
+    if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
+        return value
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value)
+    raise TypeError(f"{type(value).__name__} is not a date")

@@ -1,0 +1,146 @@
+"""Staging batches as Hive-partitioned Parquet (``stream=.../realm_id=.../part-<content key>.parquet``).
+
+A file's name is a digest of what it holds (stream, realm and the ordered (key, sync version) list, or
+all stable values for a keyless stream), so replaying the same batch from the same state replaces the file
+instead of adding a duplicate. Each file is written locally first and then published atomically by the
+StageStorage. A manifest per run (``_manifests/run-....json``) lists the files, row counts and the schema
+version of each stream.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import tempfile
+import threading
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import msgspec
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from target_looker_stage.schema_mapping import schema_version
+from target_looker_stage.storage.base import StageStorage
+from target_looker_stage.table_spec import SYNC_VERSION_COLUMN, TableSpec
+
+PARTITION_COLUMN = "realm_id"
+MANIFEST_PREFIX = "_manifests/"
+NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
+#: Metadata that differs between two runs over the same input; never part of a content key.
+VOLATILE_COLUMNS = frozenset({"_sdc_received_at", "_sdc_batched_at", "_sdc_sequence", "_sdc_sync_started_at"})
+_ENCODER = msgspec.json.Encoder(decimal_format="number")
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    key: str
+    stream: str
+    realm_id: str | None
+    rows: int
+    schema_version: str
+
+
+def partition_prefix(stream_name: str, realm_id: str | None = None, *, partitioned: bool = False) -> str:
+    prefix = f"stream={quote(stream_name, safe='')}/"
+    if partitioned:
+        prefix += f"{PARTITION_COLUMN}={NULL_PARTITION if realm_id is None else quote(realm_id, safe='')}/"
+    return prefix
+
+
+def content_key(spec: TableSpec, table: pa.Table, realm_id: str | None) -> str:
+    """Digest of the batch's identity: same input rows in the same order -> same name."""
+    if spec.key_properties:
+        columns = [*spec.key_properties, SYNC_VERSION_COLUMN]
+    else:
+        columns = [c for c in table.column_names if c not in VOLATILE_COLUMNS]
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(_ENCODER.encode([spec.stream_name, realm_id, columns]))
+    for name in columns:
+        digest.update(_ENCODER.encode(table.column(name).to_pylist()))
+    return digest.hexdigest()
+
+
+class StageWriter:
+    """Writes a batch's Parquet files and keeps this run's manifest."""
+
+    def __init__(self, storage: StageStorage, *, compression: str = "zstd") -> None:
+        self.storage = storage
+        self.compression = compression
+        self.run_id = uuid.uuid4().hex
+        self.started_at = dt.datetime.now(dt.UTC)
+        self._files: dict[str, StagedFile] = {}
+        self._streams: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+        self._tmp = Path(tempfile.mkdtemp(prefix="target-looker-stage-"))
+
+    @property
+    def manifest_key(self) -> str:
+        return f"{MANIFEST_PREFIX}run-{self.started_at:%Y%m%dT%H%M%S}Z-{self.run_id[:12]}.json"
+
+    def stage(self, spec: TableSpec, table: pa.Table) -> list[StagedFile]:
+        """Publish ``table`` (one batch) as one file per realm partition; returns what was written."""
+        if table.num_rows == 0:
+            return []
+        version = schema_version(spec)
+        partitioned = PARTITION_COLUMN in table.column_names
+        parts: list[tuple[str | None, pa.Table]] = []
+        if partitioned:
+            realms = table.column(PARTITION_COLUMN).cast(pa.string())
+            for realm in pc.unique(realms).to_pylist():
+                mask = pc.is_null(realms) if realm is None else pc.equal(realms, realm)
+                parts.append((realm, table.filter(mask)))
+        else:
+            parts.append((None, table))
+        staged = []
+        for realm, part in parts:
+            prefix = partition_prefix(spec.stream_name, realm, partitioned=partitioned)
+            key = f"{prefix}part-{content_key(spec, part, realm)}.parquet"
+            local = self._tmp / f"{uuid.uuid4().hex}.parquet"
+            try:
+                pq.write_table(part, local, compression=self.compression)
+                self.storage.put_file(local, key)
+            finally:
+                local.unlink(missing_ok=True)
+            staged.append(StagedFile(key, spec.stream_name, realm, part.num_rows, version))
+        with self._lock:
+            self._streams[spec.stream_name] = {
+                "table": f"{spec.schema_name}.{spec.name}",
+                "schema_version": version,
+                "columns": [[c.name, c.kind] for c in spec.columns],
+                "key_properties": list(spec.key_properties),
+            }
+            for item in staged:
+                self._files[item.key] = item
+        return staged
+
+    def write_manifest(self, *, complete: bool) -> str | None:
+        """(Re)publish this run's manifest; None when the run staged nothing."""
+        with self._lock:
+            if not self._files:
+                return None
+            manifest = {
+                "run_id": self.run_id,
+                "started_at": self.started_at.isoformat(),
+                "updated_at": dt.datetime.now(dt.UTC).isoformat(),
+                "complete": complete,
+                "streams": self._streams,
+                "files": [asdict(f) for f in self._files.values()],
+                "rows": sum(f.rows for f in self._files.values()),
+            }
+        local = self._tmp / f"manifest-{uuid.uuid4().hex}.json"
+        try:
+            local.write_bytes(msgspec.json.format(msgspec.json.encode(manifest)))
+            self.storage.put_file(local, self.manifest_key)
+        finally:
+            local.unlink(missing_ok=True)
+        return self.manifest_key
+
+    def close(self) -> None:
+        for leftover in self._tmp.glob("*"):
+            leftover.unlink(missing_ok=True)
+        self._tmp.rmdir()

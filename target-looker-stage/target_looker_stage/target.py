@@ -1,0 +1,191 @@
+"""target-looker-stage: Singer records -> exact-decimal Parquet stage + idempotent warehouse upserts.
+
+Durability: STATE is relayed only by the SDK's ``drain_all`` after every sink's batch is committed (files
+published, warehouse transaction committed). Batch boundaries depend only on the input since the last
+emitted STATE (full sinks, and a full drain at the first STATE after ``batch_size_rows`` records; no
+timer), so a run killed at any moment and replayed from its last emitted STATE cuts the same batches,
+writes the same file names and converges to the same rows.
+"""
+
+from __future__ import annotations
+
+import sys
+import typing as t
+from collections import Counter
+from types import FrameType
+
+from singer_sdk.exceptions import (
+    InvalidJSONSchema,
+    InvalidRecord,
+    MissingKeyPropertiesError,
+    RecordsWithoutSchemaException,
+)
+from singer_sdk.singerlib.exceptions import InvalidInputLine
+from singer_sdk.target_base import Target
+
+from target_looker_stage.errors import TargetError
+from target_looker_stage.reader import LineReader
+from target_looker_stage.settings import CONFIG_SCHEMA
+from target_looker_stage.sinks import LookerStageSink
+from target_looker_stage.stage import StageWriter
+from target_looker_stage.storage.factory import open_storage
+from target_looker_stage.warehouse.base import Warehouse
+from target_looker_stage.warehouse.factory import open_warehouse
+
+#: Errors that end the run with one line on stderr and exit code 1 (no traceback).
+CLEAN_ERRORS: tuple[type[Exception], ...] = (
+    TargetError,
+    InvalidInputLine,
+    InvalidRecord,
+    InvalidJSONSchema,
+    MissingKeyPropertiesError,
+    RecordsWithoutSchemaException,
+)
+
+
+class TargetLookerStage(Target):
+    name = "target-looker-stage"
+    config_jsonschema = CONFIG_SCHEMA
+    default_sink_class = LookerStageSink
+    message_reader_class = LineReader
+
+    def __init__(self, **kwargs: t.Any) -> None:
+        super().__init__(**kwargs)
+        self.max_parallelism = 1
+        self._opened = False
+        self._stage_writer: StageWriter | None = None
+        self._warehouse: Warehouse | None = None
+        self._records_since_drain = 0
+        self._pending_rows: Counter[str] = Counter()
+        self._pending_files = 0
+
+    # -- settings
+    @property
+    def load_method(self) -> str:
+        method = str(self.config.get("load_method") or "upsert")
+        return "append" if method in ("append", "append-only") else "upsert"
+
+    @property
+    def drain_every(self) -> int:
+        return int(self.config.get("batch_size_rows") or LookerStageSink.MAX_SIZE_DEFAULT)
+
+    # -- destinations (opened at the first SCHEMA, so --about never touches them)
+    def _open(self) -> None:
+        if self._opened:
+            return
+        self._opened = True
+        storage = open_storage(str(self.config.get("stage_uri", "output/stage") or ""), self.config)
+        warehouse = open_warehouse(
+            str(self.config.get("warehouse_uri", "duckdb:///output/warehouse.duckdb") or ""), self.config
+        )
+        if storage is not None:
+            storage.check()
+            self._stage_writer = StageWriter(storage)
+        if warehouse is not None:
+            warehouse.check()
+            self._warehouse = warehouse
+        self.logger.info(
+            "Staging to %s; warehouse %s",
+            storage.display_uri if storage else "(skipped)",
+            warehouse.display_uri if warehouse else "(skipped)",
+        )
+
+    @property
+    def stage_writer(self) -> StageWriter | None:
+        self._open()
+        return self._stage_writer
+
+    @property
+    def warehouse(self) -> Warehouse | None:
+        self._open()
+        return self._warehouse
+
+    # -- drains and state
+    def record_committed_batch(self, stream_name: str, *, rows: int, files: int) -> None:
+        """Called by a sink after its batch is staged and committed."""
+        self._pending_rows[stream_name] += rows
+        self._pending_files += files
+
+    def after_batches_committed(self, streams: t.Sequence[str]) -> None:
+        """Hook point, called once per drain after every batch is committed and before STATE is relayed.
+
+        The Looker refresh will plug in here; for now it logs one summary line."""
+        self.logger.info(
+            "Drain committed %d row(s) in %d staged file(s) for %s",
+            sum(self._pending_rows.values()),
+            self._pending_files,
+            ", ".join(f"{s}={self._pending_rows[s]}" for s in streams),
+        )
+
+    def _finish_drain(self) -> None:
+        self._records_since_drain = 0
+        if not self._pending_rows:
+            return
+        if self._stage_writer is not None:
+            self._stage_writer.write_manifest(complete=False)
+        self.after_batches_committed(sorted(self._pending_rows))
+        self._pending_rows.clear()
+        self._pending_files = 0
+
+    def _write_state_message(self, state: dict[str, t.Any]) -> None:
+        self._finish_drain()
+        super()._write_state_message(state)
+
+    def _reset_max_record_age(self) -> None:
+        self._finish_drain()
+        super()._reset_max_record_age()
+
+    def _handle_max_record_age(self) -> None:
+        """No timer-driven drains: they would cut batches at input-independent points (module docstring)."""
+
+    def _process_record_message(self, message_dict: dict[str, t.Any]) -> None:
+        super()._process_record_message(message_dict)
+        self._records_since_drain += 1
+
+    def _process_state_message(self, message_dict: dict[str, t.Any]) -> None:
+        super()._process_state_message(message_dict)
+        if self._records_since_drain >= self.drain_every:
+            self.drain_all()
+
+    def process_endofpipe(self) -> None:
+        super().process_endofpipe()
+        if self._stage_writer is not None:
+            manifest = self._stage_writer.write_manifest(complete=True)
+            if manifest:
+                self.logger.info("Run manifest: %s", manifest)
+        self.close()
+
+    def close(self) -> None:
+        if self._stage_writer is not None:
+            self._stage_writer.storage.close()
+            self._stage_writer.close()
+            self._stage_writer = None
+        if self._warehouse is not None:
+            self._warehouse.close()
+            self._warehouse = None
+
+    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
+        """Stop without draining: records after the last relayed STATE are re-sent by the next run anyway,
+        and a drain here would cut a batch at an arbitrary point."""
+        _ = frame
+        self.logger.warning("Signal %d: stopping; records after the last STATE will be re-read", signum)
+        sys.exit(128 + signum)
+
+    # -- CLI boundary
+    @classmethod
+    def invoke(  # type: ignore[override]
+        cls,
+        *,
+        about: bool = False,
+        about_format: str | None = None,
+        config: t.Any = None,
+        file_input: t.IO[str] | None = None,
+    ) -> None:
+        try:
+            super().invoke(about=about, about_format=about_format, config=config, file_input=file_input)
+        except CLEAN_ERRORS as exc:
+            message = getattr(exc, "error_message", None) if isinstance(exc, InvalidRecord) else None
+            text = (message or str(exc) or type(exc).__name__).splitlines()[0]
+            sys.stderr.write(f"{cls.name}: error: {text}\n")
+            sys.stderr.flush()
+            sys.exit(1)

@@ -1,0 +1,215 @@
+"""DuckDB warehouse: a batch arrives as an Arrow table, registered as a view and merged in one transaction."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+import duckdb
+
+from target_looker_stage.errors import SchemaChangeError, WarehouseError
+from target_looker_stage.table_spec import (
+    DECIMAL_PRECISION,
+    DECIMAL_SCALE,
+    DELETED_AT_COLUMN,
+    SYNC_VERSION_COLUMN,
+    WIDENINGS,
+    ColumnKind,
+    TableSpec,
+)
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+DUCKDB_TYPES: Final[dict[ColumnKind, str]] = {
+    "string": "VARCHAR",
+    "decimal": f"DECIMAL({DECIMAL_PRECISION},{DECIMAL_SCALE})",
+    "integer": "BIGINT",
+    "boolean": "BOOLEAN",
+    "timestamp": "TIMESTAMP WITH TIME ZONE",
+    "date": "DATE",
+    "json": "JSON",
+}
+KIND_OF_DUCKDB_TYPE: Final[dict[str, ColumnKind]] = {v: k for k, v in DUCKDB_TYPES.items()}
+_METADATA_PREFIX: Final = "_sdc_"
+
+
+def q(identifier: str) -> str:
+    """A quoted DuckDB identifier."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def database_path(uri: str) -> str:
+    """``duckdb:///rel/x.duckdb`` -> ``rel/x.duckdb``; ``duckdb:////abs/x.duckdb`` -> ``/abs/x.duckdb``."""
+    if not uri.startswith("duckdb:///"):
+        msg = "warehouse_uri for DuckDB must look like duckdb:///relative/path.duckdb or duckdb:////absolute/path"
+        raise WarehouseError(msg)
+    path = uri.removeprefix("duckdb:///").split("?", 1)[0]
+    if not path:
+        msg = "warehouse_uri duckdb:/// names no database file"
+        raise WarehouseError(msg)
+    return path
+
+
+class DuckDBWarehouse:
+    def __init__(self, uri: str, config: Mapping[str, Any]) -> None:
+        _ = config
+        self.path = database_path(uri)
+        self.display_uri = f"duckdb:///{self.path}"
+        self._connection: duckdb.DuckDBPyConnection | None = None
+        self._lock = threading.Lock()
+        self._stored: dict[tuple[str, str], dict[str, ColumnKind]] = {}
+
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        if self._connection is None:
+            try:
+                if self.path != ":memory:":
+                    Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+                self._connection = duckdb.connect(self.path)
+            except (OSError, duckdb.Error) as exc:
+                first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                msg = f"cannot open DuckDB database {self.display_uri}: {first}"
+                raise WarehouseError(msg) from None
+        return self._connection
+
+    def check(self) -> None:
+        self._run("SELECT 1")
+
+    def _run(self, statement: str, parameters: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        try:
+            return self.connection.execute(statement, parameters).fetchall()
+        except duckdb.Error as exc:
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            msg = f"DuckDB {self.display_uri}: {first}"
+            raise WarehouseError(msg) from None
+
+    # -- schema
+    def _stored_columns(self, spec: TableSpec) -> dict[str, str]:
+        rows = self._run(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+            [spec.schema_name, spec.name],
+        )
+        return {str(name): str(data_type) for name, data_type in rows}
+
+    def _stored_keys(self, spec: TableSpec) -> tuple[str, ...]:
+        rows = self._run(
+            "SELECT constraint_column_names FROM duckdb_constraints() "
+            "WHERE schema_name = ? AND table_name = ? AND constraint_type = 'PRIMARY KEY'",
+            [spec.schema_name, spec.name],
+        )
+        return tuple(rows[0][0]) if rows else ()
+
+    def ensure_table(self, spec: TableSpec) -> None:
+        with self._lock:
+            self._ensure_table(spec)
+
+    def _ensure_table(self, spec: TableSpec) -> None:
+        table = f"{q(spec.schema_name)}.{q(spec.name)}"
+        self._run(f"CREATE SCHEMA IF NOT EXISTS {q(spec.schema_name)}")
+        stored = self._stored_columns(spec)
+        upsert = spec.load_method == "upsert" and bool(spec.key_properties)
+        if not stored:
+            columns = [f"{q(c.name)} {DUCKDB_TYPES[c.kind]}" for c in spec.columns]
+            if upsert:
+                columns.append(f"PRIMARY KEY ({', '.join(q(k) for k in spec.key_properties)})")
+            self._run(f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(columns)})")
+        else:
+            if upsert and self._stored_keys(spec) != spec.key_properties:
+                msg = (
+                    f"stream '{spec.stream_name}': table {spec.schema_name}.{spec.name} has primary key "
+                    f"{list(self._stored_keys(spec))} but the stream now declares "
+                    f"{list(spec.key_properties)}; rename or drop the table to change the key"
+                )
+                raise SchemaChangeError(msg)
+            for column in spec.columns:
+                old_type = stored.get(column.name)
+                if old_type is None:
+                    self._run(f"ALTER TABLE {table} ADD COLUMN {q(column.name)} {DUCKDB_TYPES[column.kind]}")
+                    continue
+                old_kind = KIND_OF_DUCKDB_TYPE.get(old_type)
+                if old_kind == column.kind or (old_kind is not None and (column.kind, old_kind) in WIDENINGS):
+                    continue
+                if old_kind is not None and (old_kind, column.kind) in WIDENINGS:
+                    self._run(
+                        f"ALTER TABLE {table} ALTER COLUMN {q(column.name)} TYPE {DUCKDB_TYPES[column.kind]}"
+                    )
+                    continue
+                msg = (
+                    f"stream '{spec.stream_name}': column '{column.name}' cannot change from {old_type} "
+                    f"to {DUCKDB_TYPES[column.kind]} ({old_kind or 'unknown'} -> {column.kind}); "
+                    "only widening changes are applied"
+                )
+                raise SchemaChangeError(msg)
+        self._stored[(spec.schema_name, spec.name)] = {
+            name: KIND_OF_DUCKDB_TYPE.get(data_type, "string")
+            for name, data_type in self._stored_columns(spec).items()
+        }
+
+    # -- data
+    def merge(self, spec: TableSpec, rows: pa.Table) -> int:
+        with self._lock:
+            if (spec.schema_name, spec.name) not in self._stored:
+                self._ensure_table(spec)
+            view = f"_incoming_{uuid.uuid4().hex}"
+            connection = self.connection
+            connection.register(view, rows)
+            try:
+                self._run("BEGIN TRANSACTION")
+                try:
+                    written = self._merge(spec, view)
+                    self._run("COMMIT")
+                except BaseException:
+                    self._rollback()
+                    raise
+            finally:
+                connection.unregister(view)
+            return written
+
+    def _rollback(self) -> None:
+        with contextlib.suppress(duckdb.Error):
+            self.connection.execute("ROLLBACK")
+
+    def _merge(self, spec: TableSpec, view: str) -> int:
+        table = f"{q(spec.schema_name)}.{q(spec.name)}"
+        names = spec.column_names
+        column_list = ", ".join(q(n) for n in names)
+        select = f"SELECT {column_list} FROM {q(view)}"
+        upsert = spec.load_method == "upsert" and bool(spec.key_properties)
+        if not upsert:
+            return int(self._run(f"INSERT INTO {table} ({column_list}) {select}")[0][0])
+        deleted, version = q(DELETED_AT_COLUMN), q(SYNC_VERSION_COLUMN)
+        removed = 0
+        if spec.hard_delete:
+            match = " AND ".join(f"t.{q(k)} = s.{q(k)}" for k in spec.key_properties)
+            removed = int(
+                self._run(
+                    f"DELETE FROM {table} AS t USING {q(view)} AS s WHERE {match} AND s.{deleted} IS NOT NULL"
+                )[0][0]
+            )
+            select += f" WHERE {deleted} IS NULL"
+        updates = []
+        for name in names:
+            if name in spec.key_properties:
+                continue
+            if name.startswith(_METADATA_PREFIX):
+                updates.append(f"{q(name)} = EXCLUDED.{q(name)}")
+            else:
+                c = q(name)
+                updates.append(f"{c} = CASE WHEN EXCLUDED.{deleted} IS NULL THEN EXCLUDED.{c} ELSE t.{c} END")
+        keys = ", ".join(q(k) for k in spec.key_properties)
+        statement = (
+            f"INSERT INTO {table} AS t ({column_list}) {select} ON CONFLICT ({keys}) DO UPDATE SET "
+            f"{', '.join(updates)} WHERE t.{version} IS NULL OR t.{version} <= EXCLUDED.{version}"
+        )
+        return removed + int(self._run(statement)[0][0])
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None

@@ -1,0 +1,23 @@
+"""Fixtures for target tests: a fresh local stage folder and DuckDB file per test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Path:
+    return tmp_path / "warehouse.duckdb"
+
+
+@pytest.fixture
+def stage(tmp_path: Path) -> Path:
+    return tmp_path / "stage"
+
+
+@pytest.fixture
+def config(stage: Path, database: Path) -> dict[str, Any]:
+    return {"stage_uri": str(stage), "warehouse_uri": f"duckdb:///{database}"}
