@@ -1,0 +1,170 @@
+"""The stage in an S3 bucket (AWS or any S3-compatible endpoint such as MinIO).
+
+A PUT (or a completed multipart upload) is atomic in S3: readers see the previous object or the whole new one,
+and an interrupted upload never appears under its key, so ``put_file`` needs no temporary name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+from urllib.parse import urlsplit, urlunsplit
+
+import boto3
+from boto3.exceptions import S3UploadFailedError
+from boto3.s3.transfer import TransferConfig
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
+
+from target_looker_stage.errors import ConfigError, StageError
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+CONNECT_TIMEOUT_S = 3
+READ_TIMEOUT_S = 20
+MAX_ATTEMPTS = 2  # bounded: an unreachable endpoint fails within ~MAX_ATTEMPTS * CONNECT_TIMEOUT_S
+_MULTIPART_THRESHOLD = 64 * 1024 * 1024
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _without_userinfo(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    return urlunsplit(
+        parts._replace(netloc=(parts.hostname or "") + (f":{parts.port}" if parts.port else ""))
+    )
+
+
+class S3Storage:
+    """``s3://bucket/prefix``. Settings: ``s3_endpoint_url`` (S3-compatible servers), ``s3_region``, and
+    ``aws_access_key_id`` + ``aws_secret_access_key`` (else boto3's default credential chain)."""
+
+    page_size = 1000  # keys per LIST call (the S3 maximum)
+
+    def __init__(self, uri: str, config: Mapping[str, Any]) -> None:
+        parts = urlsplit(uri)
+        if parts.scheme != "s3" or not parts.netloc or parts.username or parts.password:
+            shown = f"{parts.scheme}://{parts.hostname or ''}{parts.path}"
+            raise ConfigError(
+                f"stage_uri {shown} is not s3://bucket/prefix (no credentials in it); fix stage_uri"
+            )
+        self.bucket = parts.netloc
+        self.prefix = parts.path.strip("/")
+        endpoint = str(config.get("s3_endpoint_url") or "") or None
+        region = str(config.get("s3_region") or "") or None
+        key_id = str(config.get("aws_access_key_id") or "") or None
+        secret = str(config.get("aws_secret_access_key") or "") or None
+        if (key_id is None) != (secret is None):
+            raise ConfigError(
+                "set both aws_access_key_id and aws_secret_access_key, or neither (to use the default AWS "
+                "credential chain)"
+            )
+        self._secrets = [s for s in (secret, urlsplit(endpoint or "").password) if s]
+        self._endpoint = endpoint
+        where = f" at {_without_userinfo(endpoint)}" if endpoint else ""
+        self.display_uri = f"s3://{self.bucket}/{self.prefix}".rstrip("/") + where
+        botocore_config = Config(
+            connect_timeout=CONNECT_TIMEOUT_S,
+            read_timeout=READ_TIMEOUT_S,
+            retries={"max_attempts": MAX_ATTEMPTS, "mode": "standard"},
+            s3={"addressing_style": "path"} if endpoint else None,
+        )
+        session = boto3.session.Session(
+            aws_access_key_id=key_id, aws_secret_access_key=secret, region_name=region
+        )
+        self._client: S3Client = session.client("s3", endpoint_url=endpoint, config=botocore_config)
+        self._transfer = TransferConfig(multipart_threshold=_MULTIPART_THRESHOLD, use_threads=True)
+
+    # ----------------------------------------------------------------------------------------- helpers
+
+    def _object_key(self, key: str) -> str:
+        parts = [p for p in key.split("/") if p]
+        if not parts or any(p in (".", "..") for p in parts):
+            raise StageError(f"invalid stage key {key!r}; keys are relative paths like stream=x/file.parquet")
+        return "/".join([self.prefix, *parts]) if self.prefix else "/".join(parts)
+
+    def _raise(self, action: str, exc: Exception) -> NoReturn:
+        """One secret-free line: what failed, why, and how to fix it."""
+        if isinstance(exc, EndpointConnectionError) or type(exc).__name__ in {
+            "ConnectTimeoutError",
+            "ReadTimeoutError",
+        }:
+            fix = "check s3_endpoint_url and the network (is the endpoint reachable from here?)"
+            reason = f"cannot reach the S3 endpoint {_without_userinfo(self._endpoint or 'AWS S3')}"
+        elif isinstance(exc, NoCredentialsError):
+            reason, fix = "no AWS credentials found", "set aws_access_key_id and aws_secret_access_key"
+        elif isinstance(exc, ClientError):
+            error = exc.response.get("Error", {})
+            code = str(error.get("Code", ""))
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            reason = f"{code or status} {error.get('Message', '')}".strip()
+            if code in {"NoSuchBucket", "404"} or (status == 404 and action == "check"):
+                reason, fix = (
+                    f"bucket {self.bucket} does not exist",
+                    "create it or fix the bucket in stage_uri",
+                )
+            elif (
+                code in {"AccessDenied", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch"}
+                or status == 403
+            ):
+                fix = "check aws_access_key_id, aws_secret_access_key and the bucket policy"
+            else:
+                fix = "check the bucket, region (s3_region) and credentials"
+        else:
+            reason, fix = str(exc), "check the S3 settings and the network"
+        message = f"S3 stage {self.display_uri}: cannot {action}: {reason}; {fix}"
+        for secret in self._secrets:
+            message = message.replace(secret, "***")
+        raise StageError(_one_line(message)) from None
+
+    # ----------------------------------------------------------------------------------------- protocol
+
+    def check(self) -> None:
+        try:
+            self._client.head_bucket(Bucket=self.bucket)
+        except (BotoCoreError, ClientError) as exc:
+            self._raise("check", exc)
+
+    def put_file(self, local_path: Path, key: str) -> None:
+        object_key = self._object_key(key)
+        try:
+            self._client.upload_file(str(local_path), self.bucket, object_key, Config=self._transfer)
+        except (BotoCoreError, ClientError) as exc:
+            self._raise(f"upload {key}", exc)
+        except S3UploadFailedError as exc:  # wraps the ClientError (raised while handling it)
+            cause = exc.__cause__ or exc.__context__
+            self._raise(f"upload {key}", cause if isinstance(cause, (BotoCoreError, ClientError)) else exc)
+
+    def get_bytes(self, key: str) -> bytes:
+        try:
+            return self._client.get_object(Bucket=self.bucket, Key=self._object_key(key))["Body"].read()
+        except (BotoCoreError, ClientError) as exc:
+            self._raise(f"read {key}", exc)
+
+    def list_keys(self, prefix: str = "") -> list[str]:
+        base = f"{self.prefix}/" if self.prefix else ""
+        keys: list[str] = []
+        try:
+            pages = self._client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=base + prefix
+            )
+            for page in pages:
+                keys.extend(item["Key"][len(base) :] for item in page.get("Contents", []))
+        except (BotoCoreError, ClientError) as exc:
+            self._raise(f"list {prefix or 'the stage'}", exc)
+        return sorted(keys)
+
+    def delete(self, key: str) -> None:
+        try:
+            self._client.delete_object(Bucket=self.bucket, Key=self._object_key(key))
+        except (BotoCoreError, ClientError) as exc:
+            self._raise(f"delete {key}", exc)
+
+    def close(self) -> None:
+        self._client.close()

@@ -1,0 +1,86 @@
+"""S3Storage against a real S3 API (moto server on 127.0.0.1): prefix, pagination, and clear, fast errors."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from target_looker_stage.errors import ConfigError, StageError
+from target_looker_stage.storage.s3 import S3Storage
+from tests.services import S3Server, free_port
+
+
+@pytest.fixture
+def prefix() -> str:
+    return f"stage-{uuid.uuid4().hex[:8]}"
+
+
+def test_objects_live_under_the_uri_prefix(s3_server: S3Server, prefix: str, tmp_path: Path) -> None:
+    local = tmp_path / "x.parquet"
+    local.write_bytes(b"PAR1")
+    stage = S3Storage(f"s3://{s3_server.bucket}/{prefix}/nested/", s3_server.config())
+    stage.put_file(local, "stream=invoices/realm_id=1/x.parquet")
+    listed = s3_server.client().list_objects_v2(Bucket=s3_server.bucket, Prefix=f"{prefix}/")
+    assert [o["Key"] for o in listed["Contents"]] == [f"{prefix}/nested/stream=invoices/realm_id=1/x.parquet"]
+
+
+def test_listing_pages_through_every_page(
+    s3_server: S3Server, prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(S3Storage, "page_size", 2)  # S3 returns at most 1,000 keys per call
+    client = s3_server.client()
+    keys = [f"stream=a/part-{i:05d}.parquet" for i in range(7)]
+    for key in reversed(keys):
+        client.put_object(Bucket=s3_server.bucket, Key=f"{prefix}/{key}", Body=b"")
+    stage = S3Storage(f"s3://{s3_server.bucket}/{prefix}", s3_server.config())
+    assert stage.list_keys() == keys
+    assert stage.list_keys("stream=a/part-0000") == keys
+
+
+def test_display_uri_shows_where_without_credentials(s3_server: S3Server) -> None:
+    stage = S3Storage(f"s3://{s3_server.bucket}/p", s3_server.config())
+    assert stage.display_uri == f"s3://{s3_server.bucket}/p at {s3_server.endpoint_url}"
+    assert s3_server.access_key_id not in stage.display_uri
+
+
+def test_an_unreachable_endpoint_fails_fast_with_a_clear_error(s3_server: S3Server) -> None:
+    endpoint = f"http://127.0.0.1:{free_port()}"
+    stage = S3Storage(f"s3://{s3_server.bucket}/p", s3_server.config() | {"s3_endpoint_url": endpoint})
+    started = time.monotonic()
+    with pytest.raises(StageError) as raised:
+        stage.check()
+    assert time.monotonic() - started < 15
+    message = str(raised.value)
+    assert f"cannot reach the S3 endpoint {endpoint}" in message
+    assert "s3_endpoint_url" in message
+    assert "\n" not in message
+    assert s3_server.secret_access_key not in message
+
+
+def test_a_missing_bucket_says_so(s3_server: S3Server) -> None:
+    stage = S3Storage("s3://no-such-bucket-here/p", s3_server.config())
+    with pytest.raises(StageError, match="bucket no-such-bucket-here does not exist; create it"):
+        stage.check()
+
+
+def test_an_upload_to_a_missing_bucket_is_a_one_line_stage_error(s3_server: S3Server, tmp_path: Path) -> None:
+    local = tmp_path / "x.parquet"
+    local.write_bytes(b"PAR1")
+    stage = S3Storage("s3://no-such-bucket-here/p", s3_server.config())
+    with pytest.raises(StageError, match=r"cannot upload a/x\.parquet: bucket no-such-bucket-here") as raised:
+        stage.put_file(local, "a/x.parquet")
+    assert "\n" not in str(raised.value)
+
+
+def test_credentials_come_in_pairs(s3_server: S3Server) -> None:
+    with pytest.raises(ConfigError, match="both aws_access_key_id and aws_secret_access_key"):
+        S3Storage(f"s3://{s3_server.bucket}", {"aws_access_key_id": "AKIA0000"})
+
+
+def test_credentials_in_the_uri_are_refused_without_echoing_them() -> None:
+    with pytest.raises(ConfigError) as raised:
+        S3Storage("s3://AKIA:Top-Secret@bucket/p", {})
+    assert "Top-Secret" not in str(raised.value)
