@@ -1,0 +1,167 @@
+"""Webhook notifications (legacy and CloudEvents, signed) and the standalone command line server."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from tests.fakes.qbo import QboSimulator, WebhookEvent
+
+VERIFIER = "verifier-token-123"
+
+
+class Receiver:
+    """A real HTTP endpoint on 127.0.0.1 that records what it receives."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[bytes, dict[str, str]]] = []
+        self.arrived = threading.Event()
+        self.server = make_server("127.0.0.1", 0, self._app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.port}/webhooks"
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
+
+    @Request.application  # type: ignore[arg-type]
+    def _app(self, request: Request) -> Response:
+        self.received.append((request.get_data(), dict(request.headers)))
+        self.arrived.set()
+        return Response("ok")
+
+    def bodies(self) -> list[Any]:
+        return [json.loads(body) for body, _ in self.received]
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    started = Receiver()
+    yield started
+    started.server.shutdown()
+
+
+def _verifies(body: bytes, headers: dict[str, str]) -> bool:
+    expected = base64.b64encode(hmac.new(VERIFIER.encode(), body, hashlib.sha256).digest()).decode()
+    return hmac.compare_digest(expected, headers["Intuit-Signature"])
+
+
+def test_legacy_notification_is_signed_with_the_verifier_token(
+    qbo_sim: QboSimulator, receiver: Receiver
+) -> None:
+    realm = qbo_sim.realm_ids[0]
+    events = [WebhookEvent(realm, "Invoice", "42", "Update"), WebhookEvent(realm, "Customer", "7", "Create")]
+
+    status = qbo_sim.send_webhook(receiver.url, VERIFIER, events)
+
+    assert status == 200
+    [(body, headers)] = receiver.received
+    assert _verifies(body, headers)
+    [notification] = json.loads(body)["eventNotifications"]
+    assert notification["realmId"] == realm
+    entities = notification["dataChangeEvent"]["entities"]
+    assert [(e["name"], e["id"], e["operation"]) for e in entities] == [
+        ("Invoice", "42", "Update"),
+        ("Customer", "7", "Create"),
+    ]
+    assert entities[0]["lastUpdated"].endswith("Z")
+
+
+def test_cloudevents_notification(qbo_sim: QboSimulator, receiver: Receiver) -> None:
+    realm = qbo_sim.realm_ids[1]
+
+    qbo_sim.send_webhook(
+        receiver.url, VERIFIER, [WebhookEvent(realm, "Invoice", "9", "Delete")], format="cloudevents"
+    )
+
+    [(body, headers)] = receiver.received
+    assert _verifies(body, headers)
+    [event] = json.loads(body)
+    assert event["specversion"] == "1.0"
+    assert event["type"] == "qbo.invoice.deleted.v1"
+    assert event["intuitentityid"] == "9"
+    assert event["intuitaccountid"] == realm
+    assert event["data"] == {}
+
+
+def test_tampered_body_does_not_verify(qbo_sim: QboSimulator, receiver: Receiver) -> None:
+    qbo_sim.send_webhook(receiver.url, VERIFIER, [WebhookEvent(qbo_sim.realm_ids[0], "Bill", "1")])
+    [(body, headers)] = receiver.received
+
+    assert not _verifies(body.replace(b"Bill", b"Item"), headers)
+
+
+def test_duplicate_and_reorder(qbo_sim: QboSimulator, receiver: Receiver) -> None:
+    realm = qbo_sim.realm_ids[0]
+    events = [WebhookEvent(realm, "Invoice", "1"), WebhookEvent(realm, "Invoice", "2")]
+
+    qbo_sim.send_webhook(receiver.url, VERIFIER, events, duplicate=True, reorder=True)
+
+    first, second = receiver.bodies()
+    assert first == second
+    ids = [e["id"] for e in first["eventNotifications"][0]["dataChangeEvent"]["entities"]]
+    assert ids == ["2", "1"]
+
+
+def test_mutations_can_emit_webhooks(qbo_sim: QboSimulator, receiver: Receiver) -> None:
+    realm = qbo_sim.realm_ids[0]
+    qbo_sim.configure_webhooks(receiver.url, VERIFIER)
+
+    updated = qbo_sim.update(realm, "Invoice", "3", {"PrivateNote": "x"})
+    assert receiver.arrived.wait(5)
+
+    [(body, headers)] = receiver.received
+    assert _verifies(body, headers)
+    [entity] = json.loads(body)["eventNotifications"][0]["dataChangeEvent"]["entities"]
+    assert (entity["name"], entity["id"], entity["operation"]) == ("Invoice", "3", "Update")
+    assert updated["MetaData"]["LastUpdatedTime"][:19] == _local(entity["lastUpdated"], qbo_sim, realm)[:19]
+
+
+def _local(utc_stamp: str, sim: QboSimulator, realm: str) -> str:
+    from tests.fakes.qbo.timefmt import parse_iso
+
+    return sim.stores[realm].company.clock.seconds(int(parse_iso(utc_stamp)))
+
+
+def test_cli_serves_tokens_and_queries(tmp_path: Path) -> None:
+    credentials_file = tmp_path / "creds.json"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakes.qbo", "--port", "0", "--companies", "2", "--seed", "1",
+         "--records", "300", "--credentials-file", str(credentials_file)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        printed = json.loads(process.stdout.readline())
+        assert json.loads(credentials_file.read_text()) == printed
+        company = printed["companies"][0]
+        token = requests.post(
+            printed["token_url"],
+            auth=(printed["client_id"], printed["client_secret"]),
+            data={"grant_type": "refresh_token", "refresh_token": company["refresh_token"]},
+            timeout=10,
+        ).json()
+        answer = requests.get(
+            f"{printed['base_url']}/v3/company/{company['realm_id']}/query",
+            params={"query": "select count(*) from Invoice", "minorversion": "75"},
+            headers={"Authorization": f"Bearer {token['access_token']}", "Accept": "application/json"},
+            timeout=10,
+        )
+        assert len(printed["companies"]) == 2
+        assert answer.status_code == 200
+        assert answer.json()["QueryResponse"]["totalCount"] > 0
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert process.returncode == 0
