@@ -353,3 +353,22 @@ def test_upserts_at_least_25k_rows_per_second(warehouse: PostgresWarehouse, sche
     assert query(f"SELECT count(*), sum(total_amt) FROM {schema}.invoices WHERE _sdc_sync_version = 2") == [
         (50_000, sum(Decimal(f"{i}.{i % 100:02d}") for i in range(50_000)))
     ]
+
+
+def test_nul_characters_become_replacement_characters(
+    warehouse: PostgresWarehouse, schema: str, query: Any
+) -> None:
+    """PostgreSQL text/jsonb cannot store U+0000; the row still loads, with U+FFFD in its place."""
+    escaped_backslash = json.dumps([{"Description": "C:\\u0000dir"}])  # a backslash, then the text u0000
+    load(
+        warehouse,
+        spec_of(schema),
+        [
+            invoice("1", 1, "a\x00b", line=json.dumps([{"Description": "x\x00y"}])),
+            invoice("2", 1, line=escaped_backslash),
+        ],
+    )
+    assert query(f"SELECT doc_number, line->0->>'Description' FROM {schema}.invoices ORDER BY id") == [
+        ("a\ufffdb", "x\ufffdy"),
+        ("", "C:\\u0000dir"),
+    ]

@@ -15,6 +15,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 import psycopg
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 from psycopg import sql
 
@@ -49,6 +50,33 @@ def redact_uri(uri: str) -> str:
         return urlunsplit(parts._replace(netloc=netloc))
     except ValueError:
         return re.sub(r"//([^:/@]*):[^@]*@", r"//\1:***@", uri)
+
+
+_JSON_NUL = re.compile(r"\\\\|\\u0000")
+
+
+def _without_nul(values: pa.ChunkedArray, kind: ColumnKind) -> pa.ChunkedArray:
+    """PostgreSQL text and jsonb cannot hold U+0000: it becomes U+FFFD (the Unicode replacement character)."""
+    if pc.any(pc.match_substring(values, "\x00")).as_py():
+        values = pc.replace_substring(values, "\x00", "\ufffd")
+    if kind == "json" and pc.any(pc.match_substring(values, "\\u0000")).as_py():
+        # Rewrite the escape \u0000 but not an escaped backslash followed by "u0000" (pairs are skipped).
+        values = pa.chunked_array(
+            [
+                pa.array(
+                    [
+                        None
+                        if v is None
+                        else _JSON_NUL.sub(lambda m: "\\ufffd" if m[0] != "\\\\" else m[0], v)
+                        for v in chunk.to_pylist()
+                    ],
+                    pa.string(),
+                )
+                for chunk in values.chunks
+            ],
+            pa.string(),
+        )
+    return values
 
 
 def one_line(text: str) -> str:
@@ -235,7 +263,11 @@ class PostgresWarehouse:
             )
         selected = rows.select([c.name for c in columns])
         wanted = pa.schema([pa.field(c.name, _ARROW_TYPES[c.kind]) for c in columns])
-        return selected if selected.schema.equals(wanted) else selected.cast(wanted)
+        table = selected if selected.schema.equals(wanted) else selected.cast(wanted)
+        for index, column in enumerate(columns):
+            if column.kind in {"string", "json"}:
+                table = table.set_column(index, column.name, _without_nul(table.column(index), column.kind))
+        return table
 
     @staticmethod
     def _csv_chunks(rows: pa.Table) -> list[bytes]:
