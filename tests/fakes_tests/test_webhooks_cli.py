@@ -9,9 +9,9 @@ import json
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
@@ -19,6 +19,9 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from tests.fakes.qbo import QboSimulator, WebhookEvent
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 VERIFIER = "verifier-token-123"
 
@@ -35,11 +38,11 @@ class Receiver:
             target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         ).start()
 
-    @Request.application  # type: ignore[arg-type]
-    def _app(self, request: Request) -> Response:
+    def _app(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        request = Request(environ)
         self.received.append((request.get_data(), dict(request.headers)))
         self.arrived.set()
-        return Response("ok")
+        return Response("ok")(environ, start_response)
 
     def bodies(self) -> list[Any]:
         return [json.loads(body) for body, _ in self.received]
