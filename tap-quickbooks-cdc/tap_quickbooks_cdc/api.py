@@ -31,7 +31,7 @@ if t.TYPE_CHECKING:
 THROTTLE_CODES = {"3001", "003001"}
 AUTH_CODES = {"3200", "100", "120"}
 NOT_AUTHORIZED_CODES = {"3201", "3100"}
-TRANSIENT_CODES = {"6002", "6000", "10000"}
+TRANSIENT_CODES = {"6002", "6000"}
 
 
 class QboClient:
@@ -174,7 +174,9 @@ class QboClient:
         summary = f"Fault {code or '?'} '{text[:200]}'"
         if code in THROTTLE_CODES:
             raise ThrottledError(self._retry_after(response), f"{path} throttled ({summary})")
-        if code in TRANSIENT_CODES:
+        if path == "cdc" and ("older than" in text.lower() or "changedsince" in text.lower()):
+            raise CdcWindowError(self.realm_id, f"CDC refused changedSince ({summary}).")
+        if code in TRANSIENT_CODES or (code == "10000" and "application error" in text.lower()):
             raise RetryableError(f"{path}: {summary}")
         if code in AUTH_CODES or status == 401:
             raise AccessTokenRejectedError
@@ -184,8 +186,6 @@ class QboClient:
                 f"{summary}: the app is not authorized for this company (unknown realm, or disconnected); "
                 "check the realm_id and reconnect the company in the Intuit app.",
             )
-        if path == "cdc" and ("older than" in text.lower() or "changedsince" in text.lower()):
-            raise CdcWindowError(self.realm_id, f"CDC refused changedSince ({summary}).")
         raise ApiError(self.realm_id, f"{path} failed with {summary} (HTTP {status}).")
 
     def _retry_after(self, response: requests.Response) -> float:

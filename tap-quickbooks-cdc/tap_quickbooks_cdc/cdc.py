@@ -12,7 +12,7 @@ from __future__ import annotations
 import collections
 import typing as t
 
-from tap_quickbooks_cdc.errors import ApiError
+from tap_quickbooks_cdc.errors import ApiError, CdcWindowError
 from tap_quickbooks_cdc.records import normalise_time
 
 if t.TYPE_CHECKING:
@@ -47,6 +47,7 @@ class CdcCoordinator:
         self._plan = plan
         self._cache: dict[str, list[dict[str, t.Any]]] | None = None
         self._cached_since: dict[str, str] = {}
+        self._window_error: CdcWindowError | None = None
         self.requests = 0
 
     def _request(self, entities: list[str], since: str) -> dict[str, list[dict[str, t.Any]]]:
@@ -66,8 +67,14 @@ class CdcCoordinator:
 
     def take(self, entity: str, since: str) -> Iterator[list[dict[str, t.Any]]]:
         """Yield batches of `entity`'s objects changed at or after `since` (UTC bookmark text)."""
+        if self._window_error is not None:  # asked once for all entities: do not ask again per stream
+            raise self._window_error
         if self._cache is None:
-            self._fetch_shared(entity, since)
+            try:
+                self._fetch_shared(entity, since)
+            except CdcWindowError as exc:
+                self._window_error = exc
+                raise
         assert self._cache is not None
         if entity in self._cache and self._cached_since.get(entity, since) <= since:
             yield [o for o in self._cache.pop(entity) if _changed_at(o) >= since]

@@ -39,8 +39,7 @@ def make_record(obj: dict[str, t.Any], realm_id: str) -> dict[str, t.Any]:
     updated = meta.get("LastUpdatedTime") or meta.get("CreateTime")
     obj["realm_id"] = realm_id
     obj["last_updated_at"] = normalise_time(updated) if updated else None
-    if obj.get("status") == "Deleted":
-        obj["_sdc_deleted_at"] = obj["last_updated_at"]
+    obj["_sdc_deleted_at"] = obj["last_updated_at"] if obj.get("status") == "Deleted" else None
     return obj
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import decimal
 import hashlib
 import typing as t
 from dataclasses import dataclass
@@ -208,7 +209,7 @@ def _positive(config: t.Mapping[str, t.Any], key: str, default: float) -> float:
     value = config.get(key, default)
     if value is None:
         return default
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, (int, float, decimal.Decimal)) or value <= 0:
         raise ConfigError(f"Setting '{key}' must be a positive number, got {value!r}.")
     return float(value)
 

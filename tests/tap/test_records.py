@@ -32,7 +32,7 @@ def test_record_keeps_qbo_fields_and_exact_money() -> None:
     assert record["last_updated_at"] == "2026-09-19T20:16:17+00:00"
     assert record["TotalAmt"] == Decimal("1234.57")
     assert record["Line"][0]["Amount"] == Decimal("0.10")
-    assert "_sdc_deleted_at" not in record
+    assert record["_sdc_deleted_at"] is None
 
 
 def test_cdc_delete_stub_becomes_a_delete_record() -> None:
