@@ -32,7 +32,7 @@ pytest: install system-deps
 	$(BIN)/pytest
 
 demo: install
-	$(BIN)/python -m scripts.demo
+	$(BIN)/python -m scripts.demo $(DEMO_ARGS)
 
 bench: install system-deps
 	$(BIN)/python -m bench.tap_throughput
