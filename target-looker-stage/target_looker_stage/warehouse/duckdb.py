@@ -38,6 +38,19 @@ KIND_OF_DUCKDB_TYPE: Final[dict[str, ColumnKind]] = {v: k for k, v in DUCKDB_TYP
 _METADATA_PREFIX: Final = "_sdc_"
 
 
+def cast(expression: str, from_kind: ColumnKind, to_kind: ColumnKind) -> str:
+    """``expression`` of ``from_kind`` as ``to_kind`` (a widening): the same text for a value everywhere."""
+    if from_kind == to_kind:
+        return expression
+    if to_kind == "string" and from_kind == "decimal":
+        return f"rtrim(rtrim(CAST({expression} AS VARCHAR), '0'), '.')"
+    if to_kind == "string" and from_kind == "timestamp":
+        return f"strftime({expression} AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%fZ')"
+    if to_kind == "timestamp" and from_kind == "date":
+        return f"(CAST({expression} AS TIMESTAMP) AT TIME ZONE 'UTC')"
+    return f"CAST({expression} AS {DUCKDB_TYPES[to_kind]})"
+
+
 def q(identifier: str) -> str:
     """A quoted DuckDB identifier."""
     return '"' + identifier.replace('"', '""') + '"'
@@ -136,8 +149,10 @@ class DuckDBWarehouse:
                 if old_kind == column.kind or (old_kind is not None and (column.kind, old_kind) in WIDENINGS):
                     continue
                 if old_kind is not None and (old_kind, column.kind) in WIDENINGS:
+                    name = q(column.name)
                     self._run(
-                        f"ALTER TABLE {table} ALTER COLUMN {q(column.name)} TYPE {DUCKDB_TYPES[column.kind]}"
+                        f"ALTER TABLE {table} ALTER COLUMN {name} SET DATA TYPE {DUCKDB_TYPES[column.kind]} "
+                        f"USING {cast(name, old_kind, column.kind)}"
                     )
                     continue
                 msg = (
@@ -179,7 +194,9 @@ class DuckDBWarehouse:
         table = f"{q(spec.schema_name)}.{q(spec.name)}"
         names = spec.column_names
         column_list = ", ".join(q(n) for n in names)
-        select = f"SELECT {column_list} FROM {q(view)}"
+        stored = self._stored[(spec.schema_name, spec.name)]
+        values = ", ".join(cast(q(c.name), c.kind, stored.get(c.name, c.kind)) for c in spec.columns)
+        select = f"SELECT {values} FROM {q(view)}"
         upsert = spec.load_method == "upsert" and bool(spec.key_properties)
         if not upsert:
             return int(self._run(f"INSERT INTO {table} ({column_list}) {select}")[0][0])
