@@ -49,6 +49,19 @@ def arrow_schema(spec: TableSpec) -> pa.Schema:
     return pa.schema([pa.field(c.name, ARROW_TYPES[c.kind], nullable=True) for c in spec.columns])
 
 
+def set_sync_versions(records: Sequence[dict[str, Any]], version_column: str, stream: str) -> None:
+    """Set SYNC_VERSION_COLUMN on every record (see ``sync_version``)."""
+    for record in records:
+        if record.get(DELETED_AT_COLUMN) is not None:
+            record[SYNC_VERSION_COLUMN] = DELETE_VERSION
+            continue
+        value = record.get(version_column)
+        if isinstance(value, str) and value.isdigit() and len(value) < 18:
+            record[SYNC_VERSION_COLUMN] = int(value)
+        else:
+            record[SYNC_VERSION_COLUMN] = sync_version(record, version_column, stream)
+
+
 def sync_version(record: dict[str, Any], version_column: str, stream: str) -> int | None:
     """DELETE_VERSION for a delete (so deletes win), else the integer in ``version_column``, else None."""
     if record.get(DELETED_AT_COLUMN) is not None:
@@ -95,6 +108,19 @@ def _version_rank(record: dict[str, Any]) -> int:
 
 
 def _key_function(keys: Sequence[str]) -> Callable[[dict[str, Any]], Hashable]:
+    if len(keys) == 2:
+        first, second = keys
+
+        def pair_of(record: dict[str, Any]) -> Hashable:
+            values = (record.get(first), record.get(second))
+            try:
+                hash(values)
+            except TypeError:
+                return bytes(_JSON.encode(values))
+            return values
+
+        return pair_of
+
     def key_of(record: dict[str, Any]) -> Hashable:
         values = tuple(record.get(k) for k in keys)
         try:
@@ -121,10 +147,8 @@ def _column_array(spec: TableSpec, column: ColumnSpec, values: list[Any]) -> pa.
             return pa.array([_as_text(v) for v in values], pa.string())
         if kind == "decimal":
             return pa.array([_as_decimal(v) for v in values], ARROW_TYPES[kind])
-        if kind == "timestamp":
-            return pa.array([_as_timestamp(v) for v in values], ARROW_TYPES[kind])
-        if kind == "date":
-            return pa.array([_as_date(v) for v in values], ARROW_TYPES[kind])
+        if kind in ("timestamp", "date"):
+            return _temporal_array(kind, values)
         return pa.array(values, ARROW_TYPES[kind])
     except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, ValueError, TypeError) as exc:
         bad = _first_bad_value(kind, values)
@@ -167,6 +191,16 @@ def _column_check(kind: ColumnKind, value: Any) -> None:
         pa.array([value], ARROW_TYPES[kind])
 
 
+def _temporal_array(kind: ColumnKind, values: list[Any]) -> pa.Array:
+    """ISO strings are parsed by Arrow in one vectorized cast; anything else value by value."""
+    target = ARROW_TYPES[kind]
+    try:
+        return pa.array(values, pa.string()).cast(target)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        convert = _as_timestamp if kind == "timestamp" else _as_date
+        return pa.array([convert(v) for v in values], target)
+
+
 def _as_text(value: Any) -> str | None:
     if value is None or isinstance(value, str):
         return value
@@ -204,5 +238,8 @@ def _as_date(value: Any) -> dt.date | None:
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, str):
-        return dt.date.fromisoformat(value)
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return dt.datetime.fromisoformat(value).date()
     raise TypeError(f"{type(value).__name__} is not a date")

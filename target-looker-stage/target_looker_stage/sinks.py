@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
 from singer_sdk.exceptions import InvalidRecord
-from singer_sdk.helpers._compat import date_fromisoformat, datetime_fromisoformat, time_fromisoformat
-from singer_sdk.helpers._typing import get_datelike_property_type, handle_invalid_timestamp_in_record
 from singer_sdk.helpers.conform import DatetimeErrorTreatmentEnum
 from singer_sdk.sinks import BatchSink
 from singer_sdk.sinks.core import BaseJSONSchemaValidator
 
-from target_looker_stage.arrow_batch import collapse_newest, records_to_table, sync_version
+from target_looker_stage.arrow_batch import collapse_newest, records_to_table, set_sync_versions
 from target_looker_stage.schema_mapping import build_table_spec
-from target_looker_stage.table_spec import DELETED_AT_COLUMN, SYNC_VERSION_COLUMN
+from target_looker_stage.table_spec import DELETED_AT_COLUMN
 from target_looker_stage.validation import record_validator
 
 if TYPE_CHECKING:
@@ -72,28 +69,12 @@ class LookerStageSink(BatchSink):
     def get_validator(self) -> BaseJSONSchemaValidator | None:
         return record_validator(self.schema) if self.validate_schema else None
 
-    @cached_property
-    def _datelike_properties(self) -> tuple[tuple[str, str], ...]:
-        properties: dict[str, Any] = self.schema.get("properties") or {}
-        found = ((name, get_datelike_property_type(prop)) for name, prop in properties.items())
-        return tuple((name, kind) for name, kind in found if kind)
-
     def _parse_timestamps_in_record(
         self, record: dict[str, Any], schema: dict[str, Any], treatment: DatetimeErrorTreatmentEnum
     ) -> None:
-        """The SDK's parsing (same error treatment), looking only at the schema's date-like properties."""
-        _ = schema
-        parsers = {"date": date_fromisoformat, "time": time_fromisoformat}
-        for name, kind in self._datelike_properties:
-            value = record.get(name)
-            if not isinstance(value, str):
-                continue
-            try:
-                record[name] = parsers.get(kind, datetime_fromisoformat)(value)
-            except ValueError as exc:
-                record[name] = handle_invalid_timestamp_in_record(
-                    record, [name], value, kind, exc, treatment, self.logger
-                )
+        """Left to ``arrow_batch``: one vectorized Arrow cast per column and batch (a bad value is reported
+        there, naming stream, column and value), instead of Python parsing per record."""
+        _ = (record, schema, treatment)
 
     def _validate_and_parse(self, record: dict[str, Any]) -> dict[str, Any]:
         """Like the SDK's, but a violation is one line naming stream, key and rule (no record dump)."""
@@ -104,9 +85,6 @@ class LookerStageSink(BatchSink):
                 key = {k: record.get(k) for k in self.key_properties}
                 msg = f"stream '{self.stream_name}': record {key} violates its schema: {exc.error_message}"
                 raise InvalidRecord(msg, record) from None
-        self._parse_timestamps_in_record(
-            record=record, schema=self.schema, treatment=self.datetime_error_treatment
-        )
         return record
 
     def setup(self) -> None:
@@ -120,8 +98,7 @@ class LookerStageSink(BatchSink):
         if not records:
             return
         started = time.perf_counter()
-        for record in records:
-            record[SYNC_VERSION_COLUMN] = sync_version(record, self.version_column, self.stream_name)
+        set_sync_versions(records, self.version_column, self.stream_name)
         rows = records
         if self.spec.load_method == "upsert":
             rows = collapse_newest(records, self.spec.key_properties)
