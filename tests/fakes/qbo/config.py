@@ -25,3 +25,4 @@ class SimConfig:
     xml_throttle_probability: float = 0.0  # share of 429 responses that use Intuit's XML body
     random_fault_probability: float = 0.0  # share of data requests answered with a random 5xx (seeded)
     anchor: datetime | None = None
+    render_cache_mb: int = 128  # serialized bodies kept for re-reads, shared by all companies

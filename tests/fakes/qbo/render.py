@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -80,11 +81,6 @@ def make_company(
     )
 
 
-def create_time(company: Company, entity: str, idx: int, lut: int, sync: int) -> int:
-    """CreateTime of a base record: an edited record was created hours before its last update."""
-    return lut - sync * 3 * 3600 - (company.key(entity, idx) >> 20) % 3600 * (1 if sync else 0)
-
-
 def iter_entity_records(
     entity: str,
     count: int,
@@ -98,6 +94,20 @@ def iter_entity_records(
 
     Needs no server; deterministic in (entity, count, seed, realm_id, anchor).
     """
+    for line in iter_entity_json(entity, count, seed, realm_id, anchor=anchor, history_days=history_days):
+        yield json.loads(line, parse_float=Decimal)
+
+
+def iter_entity_json(
+    entity: str,
+    count: int,
+    seed: int = 1,
+    realm_id: str = DEFAULT_REALM,
+    *,
+    anchor: datetime | None = None,
+    history_days: int = 730,
+) -> Iterator[bytes]:
+    """Like ``iter_entity_records`` but yields each record as compact JSON bytes (several times faster)."""
     if entity not in ENTITIES:
         raise ValueError(f"unknown entity {entity!r}")
     company = make_company(
@@ -106,8 +116,9 @@ def iter_entity_records(
     company.counts[entity] = count
     for idx in range(count):
         lut = company.base_lut(entity, idx)
-        sync = company.base_sync(entity, idx)
-        created = create_time(company, entity, idx, lut, sync)
+        sync, created = company.base_version(entity, idx)
         body = render_base(company, entity, idx, created)
         active = not is_inactive(company, entity, idx)
-        yield finish(company, entity, body, idx=idx, sync=sync, create_ts=created, lut=lut, active=active)
+        yield dumps(
+            finish(company, entity, body, idx=idx, sync=sync, create_ts=created, lut=lut, active=active)
+        )

@@ -25,12 +25,14 @@ from tests.fakes.qbo.basics import (
     USD,
     Company,
     address,
+    customer_address,
     item_is_service,
     item_price,
     money,
     name_of,
     ref,
     rint,
+    share,
 )
 
 ListRenderer = Callable[[Company, int], dict[str, Any]]
@@ -81,7 +83,7 @@ def render_customer(company: Company, idx: int) -> dict[str, Any]:
     rng = company.rng("Customer", idx)
     display = name_of("Customer", idx)
     given, family = _person_names(idx, 0)
-    bill = address(rng, 2 * idx + 1)
+    bill = customer_address(company, idx)
     body: dict[str, Any] = {
         "Taxable": rng.random() < 0.6,
         "BillAddr": bill,
@@ -160,10 +162,10 @@ def render_item(company: Company, idx: int) -> dict[str, Any]:
         "Description": f"{name} ({'service' if service else 'product'})",
         "FullyQualifiedName": name,
         "Taxable": not service,
-        "UnitPrice": item_price(company, idx),
+        "UnitPrice": money(item_price(company, idx)),
         "Type": "Service" if service else ("Inventory" if idx % 2 else "NonInventory"),
         "IncomeAccountRef": ref("Account", ACC_SERVICE_INCOME if service else ACC_PRODUCT_INCOME),
-        "PurchaseCost": money(0) if service else money(int(item_price(company, idx) * 60)),
+        "PurchaseCost": money(0) if service else money(share(item_price(company, idx), 6, 10)),
         "ExpenseAccountRef": ref("Account", ACC_COGS),
         "TrackQtyOnHand": False,
         "domain": "QBO",

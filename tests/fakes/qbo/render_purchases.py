@@ -7,8 +7,6 @@ and the bill's Balance is TotalAmt minus that amount; journal entry debits == cr
 
 from __future__ import annotations
 
-import random
-from decimal import Decimal
 from typing import Any
 
 from tests.fakes.qbo.basics import (
@@ -20,18 +18,18 @@ from tests.fakes.qbo.basics import (
     ACCOUNTS,
     EXPENSE_ACCOUNTS,
     USD,
-    ZERO,
     Company,
+    Stream,
     item_price,
     money,
-    q2,
     ref,
     rint,
+    share,
 )
 from tests.fakes.qbo.render_sales import DAY, TxnRenderer
 
 
-def _expense_account(company: Company, rng: random.Random) -> int:
+def _expense_account(company: Company, rng: Stream) -> int:
     extra = company.counts["Account"] - len(ACCOUNTS)
     choices = len(EXPENSE_ACCOUNTS) + max(extra, 0)
     pick = rint(rng, choices)
@@ -43,33 +41,33 @@ def _expense_account(company: Company, rng: random.Random) -> int:
 
 
 def expense_lines(
-    company: Company, rng: random.Random, items_allowed: bool = True
-) -> tuple[list[dict[str, Any]], Decimal]:
-    """Account- and item-based expense lines and their sum."""
+    company: Company, rng: Stream, items_allowed: bool = True
+) -> tuple[list[dict[str, Any]], int]:
+    """Account- and item-based expense lines and their sum in cents."""
     lines: list[dict[str, Any]] = []
-    total = ZERO
+    total = 0
     for n in range(1, rint(rng, 2, 5)):
         if items_allowed and rng.random() < 0.35:
             item = company.pick(rng, "Item")
             qty = rint(rng, 1, 20)
-            cost = q2(item_price(company, item) * Decimal("0.6"))
-            amount = q2(cost * qty)
+            cost = share(item_price(company, item), 6, 10)
+            amount = cost * qty
             line: dict[str, Any] = {
                 "Id": str(n),
                 "LineNum": n,
                 "Description": f"Restock {ref('Item', item)['name']}",
-                "Amount": amount,
+                "Amount": money(amount),
                 "DetailType": "ItemBasedExpenseLineDetail",
                 "ItemBasedExpenseLineDetail": {
                     "BillableStatus": "NotBillable",
                     "ItemRef": ref("Item", item),
-                    "UnitPrice": cost,
+                    "UnitPrice": money(cost),
                     "Qty": qty,
                     "TaxCodeRef": {"value": "NON"},
                 },
             }
         else:
-            amount = money(rint(rng, 1000, 250_000))
+            amount = rint(rng, 1000, 250_000)
             detail: dict[str, Any] = {
                 "AccountRef": ref("Account", _expense_account(company, rng)),
                 "BillableStatus": "NotBillable",
@@ -83,7 +81,7 @@ def expense_lines(
             line = {
                 "Id": str(n),
                 "LineNum": n,
-                "Amount": amount,
+                "Amount": money(amount),
                 "DetailType": "AccountBasedExpenseLineDetail",
                 "AccountBasedExpenseLineDetail": detail,
             }
@@ -92,7 +90,7 @@ def expense_lines(
     return lines, total
 
 
-def _header(company: Company, rng: random.Random, entity: str, idx: int, create_ts: int) -> dict[str, Any]:
+def _header(company: Company, rng: Stream, entity: str, idx: int, create_ts: int) -> dict[str, Any]:
     body: dict[str, Any] = {
         "domain": "QBO",
         "sparse": False,
@@ -106,13 +104,13 @@ def _header(company: Company, rng: random.Random, entity: str, idx: int, create_
     return body
 
 
-def bill_paid(company: Company, idx: int, total: Decimal) -> Decimal:
-    """Amount base bill payment ``idx`` pays on base bill ``idx``."""
+def bill_paid(company: Company, idx: int, total: int) -> int:
+    """Cents base bill payment ``idx`` pays on base bill ``idx``."""
     h = company.key("BillPayment", idx)
-    return total if h % 4 else q2(total / 2)
+    return total if h % 4 else share(total, 1, 2)
 
 
-def render_bill(company: Company, idx: int, create_ts: int) -> dict[str, Any]:
+def _bill(company: Company, idx: int, create_ts: int) -> tuple[dict[str, Any], int]:
     rng = company.rng("Bill", idx)
     body = _header(company, rng, "Bill", idx, create_ts)
     vendor = company.pick(rng, "Vendor")
@@ -124,22 +122,26 @@ def render_bill(company: Company, idx: int, create_ts: int) -> dict[str, Any]:
             "SalesTermRef": ref("Term", 2 % company.counts["Term"]),
             "DueDate": company.clock.date(create_ts + 30 * DAY),
             "Line": lines,
-            "TotalAmt": total,
-            "Balance": total,
+            "TotalAmt": money(total),
+            "Balance": money(total),
         }
     )
     if idx < company.counts["BillPayment"]:
-        body["Balance"] = total - bill_paid(company, idx, total)
+        body["Balance"] = money(total - bill_paid(company, idx, total))
         body["LinkedTxn"] = [{"TxnId": str(idx + 1), "TxnType": "BillPaymentCheck"}]
-    return body
+    return body, total
+
+
+def render_bill(company: Company, idx: int, create_ts: int) -> dict[str, Any]:
+    return _bill(company, idx, create_ts)[0]
 
 
 def render_bill_payment(company: Company, idx: int, create_ts: int) -> dict[str, Any]:
     rng = company.rng("BillPayment", idx)
     body = _header(company, rng, "BillPayment", idx, create_ts)
     if idx < min(company.counts["BillPayment"], company.counts["Bill"]):
-        bill = render_bill(company, idx, create_ts)
-        amount = bill_paid(company, idx, bill["TotalAmt"])
+        bill, bill_total = _bill(company, idx, create_ts)
+        amount = money(bill_paid(company, idx, bill_total))
         vendor_ref = bill["VendorRef"]
         lines = [{"Amount": amount, "LinkedTxn": [{"TxnId": str(idx + 1), "TxnType": "Bill"}]}]
     else:
@@ -169,7 +171,7 @@ def render_purchase(company: Company, idx: int, create_ts: int) -> dict[str, Any
             "EntityRef": {**ref("Vendor", vendor), "type": "Vendor"},
             "Credit": False,
             "Line": lines,
-            "TotalAmt": total,
+            "TotalAmt": money(total),
             "PurchaseEx": {"any": []},
         }
     )
@@ -189,7 +191,7 @@ def render_purchase_order(company: Company, idx: int, create_ts: int) -> dict[st
             "POStatus": "Closed" if rng.random() < 0.5 else "Open",
             "EmailStatus": "NotSet",
             "Line": lines,
-            "TotalAmt": total,
+            "TotalAmt": money(total),
         }
     )
     return body
@@ -204,8 +206,8 @@ def render_vendor_credit(company: Company, idx: int, create_ts: int) -> dict[str
             "VendorRef": ref("Vendor", company.pick(rng, "Vendor")),
             "APAccountRef": ref("Account", ACC_AP),
             "Line": lines,
-            "TotalAmt": total,
-            "Balance": total,
+            "TotalAmt": money(total),
+            "Balance": money(total),
         }
     )
     return body
@@ -214,9 +216,10 @@ def render_vendor_credit(company: Company, idx: int, create_ts: int) -> dict[str
 def render_journal_entry(company: Company, idx: int, create_ts: int) -> dict[str, Any]:
     rng = company.rng("JournalEntry", idx)
     body = _header(company, rng, "JournalEntry", idx, create_ts)
-    debits = [money(rint(rng, 1000, 500_000)) for _ in range(rint(rng, 1, 4))]
-    total = sum(debits, ZERO)
-    credit_split = [q2(total / 2), total - q2(total / 2)] if rng.random() < 0.3 else [total]
+    debits = [rint(rng, 1000, 500_000) for _ in range(rint(rng, 1, 4))]
+    total = sum(debits)
+    half = share(total, 1, 2)
+    credit_split = [half, total - half] if rng.random() < 0.3 else [total]
     lines: list[dict[str, Any]] = []
     postings = [("Debit", amount) for amount in debits] + [("Credit", amount) for amount in credit_split]
     for n, (posting, amount) in enumerate(postings):
@@ -230,12 +233,12 @@ def render_journal_entry(company: Company, idx: int, create_ts: int) -> dict[str
             {
                 "Id": str(n),
                 "Description": f"{posting} {account + 1}",
-                "Amount": amount,
+                "Amount": money(amount),
                 "DetailType": "JournalEntryLineDetail",
                 "JournalEntryLineDetail": detail,
             }
         )
-    body.update({"Adjustment": rng.random() < 0.1, "Line": lines, "TotalAmt": total})
+    body.update({"Adjustment": rng.random() < 0.1, "Line": lines, "TotalAmt": money(total)})
     return body
 
 

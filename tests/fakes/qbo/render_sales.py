@@ -1,5 +1,5 @@
 """Bodies of the sales-side transactions: Invoice, Payment, CreditMemo, SalesReceipt, RefundReceipt,
-Estimate and Deposit. Amounts are exact ``Decimal`` values with two places.
+Estimate and Deposit. Arithmetic is in integer cents; amounts are emitted with exactly two decimals.
 
 Invariants (pinned by tests): SubTotal line == sum of sales item lines (group lines included);
 TotalAmt == SubTotal - discount + TxnTaxDetail.TotalTax; base payment ``j`` pays base invoice ``j``
@@ -8,156 +8,182 @@ and the invoice's Balance is TotalAmt minus that payment's applied amount.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable
-from decimal import Decimal
+from dataclasses import dataclass
 from typing import Any
 
 from tests.fakes.qbo.basics import (
     ACC_CHECKING,
+    ACC_DISCOUNTS,
     ACC_PRODUCT_INCOME,
     ACC_SERVICE_INCOME,
     ACC_UNDEPOSITED,
     TAX_CODES,
+    TERMS,
     USD,
-    ZERO,
     Company,
-    address,
+    Stream,
+    customer_address,
     item_is_service,
     item_price,
     money,
-    q2,
     ref,
     rint,
+    share,
 )
 
 TxnRenderer = Callable[[Company, int, int], dict[str, Any]]
 DAY = 86_400
+EMPTY: dict[str, Any] = {}
+_TAX_RATE = TAX_CODES[0][1]
+_TAX_PERCENT = money(_TAX_RATE)
+_CUSTOM_FIELD_DEF = {"DefinitionId": "1", "Name": "Crew #", "Type": "StringType"}
+_TAX = {"value": "TAX"}
+_NON = {"value": "NON"}
 
 
-def _sales_item_line(company: Company, rng: random.Random, line_id: int) -> tuple[dict[str, Any], bool]:
+@dataclass
+class SalesLines:
+    """A sales document's Line array and its totals in cents."""
+
+    lines: list[dict[str, Any]]
+    subtotal: int
+    discount: int
+    taxable: int
+    tax: int
+
+    @property
+    def total(self) -> int:
+        return self.subtotal - self.discount + self.tax
+
+
+def _sales_item_line(company: Company, rng: Stream, line_id: int) -> tuple[dict[str, Any], int, bool]:
     item = company.pick(rng, "Item")
-    price = item_price(company, item)
-    qty = rint(rng, 1, 10)
-    taxable = not item_is_service(item) and rng.random() < 0.8
-    detail: dict[str, Any] = {
-        "ItemRef": ref("Item", item),
-        "UnitPrice": price,
-        "Qty": qty,
-        "ItemAccountRef": ref("Account", ACC_SERVICE_INCOME if item_is_service(item) else ACC_PRODUCT_INCOME),
-        "TaxCodeRef": {"value": "TAX" if taxable else "NON"},
-    }
-    if rng.random() < 0.3:
-        detail["ClassRef"] = ref("Class", company.pick(rng, "Class"))
+    qty = 1 + int(rng.random() * 9)
+    service = item_is_service(item)
+    taxable = not service and rng.random() < 0.8
+    class_idx = company.pick(rng, "Class") if rng.random() < 0.3 else -1
+    key = (item, qty, taxable, class_idx)
+    cached = company.line_parts.get(key)
+    if cached is None:
+        price = item_price(company, item)
+        detail: dict[str, Any] = {
+            "ItemRef": ref("Item", item),
+            "UnitPrice": money(price),
+            "Qty": qty,
+            "ItemAccountRef": ref("Account", ACC_SERVICE_INCOME if service else ACC_PRODUCT_INCOME),
+            "TaxCodeRef": _TAX if taxable else _NON,
+        }
+        if class_idx >= 0:
+            detail["ClassRef"] = ref("Class", class_idx)
+        if len(company.line_parts) > 50_000:
+            company.line_parts.clear()
+        cached = company.line_parts[key] = (f"{ref('Item', item)['name']} x{qty}", price * qty, detail)
+    description, amount, detail = cached
     line = {
         "Id": str(line_id),
         "LineNum": line_id,
-        "Description": f"{ref('Item', item)['name']} x{qty}",
-        "Amount": q2(price * qty),
+        "Description": description,
+        "Amount": money(amount),
         "DetailType": "SalesItemLineDetail",
         "SalesItemLineDetail": detail,
     }
-    return line, taxable
+    return line, amount, taxable
 
 
-def sales_lines(
-    company: Company, rng: random.Random, extras: bool = True
-) -> tuple[list[dict[str, Any]], Decimal, Decimal, Decimal, Decimal]:
-    """Line array plus (subtotal, discount, tax, total) of a sales document."""
+def _group_line(company: Company, rng: Stream, line_id: int) -> tuple[dict[str, Any], int, int]:
+    inner: list[dict[str, Any]] = []
+    total = taxable_total = 0
+    for offset in range(2):
+        line, amount, taxable = _sales_item_line(company, rng, line_id + offset)
+        inner.append(line)
+        total += amount
+        taxable_total += amount if taxable else 0
+    group = {
+        "Id": str(line_id + 2),
+        "LineNum": line_id + 2,
+        "Description": "Installation bundle",
+        "Amount": money(total),
+        "DetailType": "GroupLineDetail",
+        "GroupLineDetail": {
+            "GroupItemRef": ref("Item", company.pick(rng, "Item")),
+            "Quantity": 1,
+            "Line": inner,
+        },
+    }
+    return group, total, taxable_total
+
+
+def sales_lines(company: Company, rng: Stream) -> SalesLines:
+    """Item lines, an occasional group, description and discount line, and the subtotal line."""
     lines: list[dict[str, Any]] = []
-    subtotal = ZERO
-    taxable_total = ZERO
+    subtotal = taxable_total = 0
     line_id = 1
     for _ in range(rint(rng, 1, 5)):
-        line, taxable = _sales_item_line(company, rng, line_id)
+        line, amount, taxable = _sales_item_line(company, rng, line_id)
         lines.append(line)
-        subtotal += line["Amount"]
-        taxable_total += line["Amount"] if taxable else ZERO
+        subtotal += amount
+        taxable_total += amount if taxable else 0
         line_id += 1
-    if extras and rng.random() < 0.1:
-        inner: list[dict[str, Any]] = []
-        group_total = ZERO
-        for _ in range(2):
-            line, taxable = _sales_item_line(company, rng, line_id)
-            inner.append(line)
-            group_total += line["Amount"]
-            taxable_total += line["Amount"] if taxable else ZERO
-            line_id += 1
-        lines.append(
-            {
-                "Id": str(line_id),
-                "LineNum": line_id,
-                "Description": "Installation bundle",
-                "Amount": group_total,
-                "DetailType": "GroupLineDetail",
-                "GroupLineDetail": {
-                    "GroupItemRef": ref("Item", company.pick(rng, "Item")),
-                    "Quantity": 1,
-                    "Line": inner,
-                },
-            }
-        )
-        subtotal += group_total
-        line_id += 1
-    if extras and rng.random() < 0.15:
+    if rng.random() < 0.1:
+        group, amount, taxable_amount = _group_line(company, rng, line_id)
+        lines.append(group)
+        subtotal += amount
+        taxable_total += taxable_amount
+        line_id += 3
+    if rng.random() < 0.15:
         lines.append({"Id": str(line_id), "LineNum": line_id, "Description": "Thank you for your business.",
-                      "DetailType": "DescriptionOnly", "DescriptionOnly": {}})  # fmt: skip
-        line_id += 1
-    lines.append({"Amount": subtotal, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}})
-    discount = ZERO
-    if extras and rng.random() < 0.15:
-        percent = Decimal(rng.choice((5, 10, 15)))
-        discount = q2(subtotal * percent / 100)
+                      "DetailType": "DescriptionOnly", "DescriptionOnly": EMPTY})  # fmt: skip
+    lines.append({"Amount": money(subtotal), "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": EMPTY})
+    discount = 0
+    if rng.random() < 0.15:
+        percent = (5, 10, 15)[int(rng.random() * 3)]
+        discount = share(subtotal, percent, 100)
         lines.append(
             {
-                "Amount": discount,
+                "Amount": money(discount),
                 "DetailType": "DiscountLineDetail",
                 "DiscountLineDetail": {
                     "PercentBased": True,
                     "DiscountPercent": percent,
-                    "DiscountAccountRef": ref("Account", 16),
+                    "DiscountAccountRef": ref("Account", ACC_DISCOUNTS),
                 },
             }
         )
-        taxable_total = q2(taxable_total * (100 - percent) / 100)
-    rate = TAX_CODES[0][1]
-    tax = q2(taxable_total * rate / 100)
-    return lines, subtotal, discount, tax, subtotal - discount + tax
+        taxable_total = share(taxable_total, 100 - percent, 100)
+    tax = share(taxable_total, _TAX_RATE, 10_000)
+    return SalesLines(lines, subtotal, discount, taxable_total, tax)
 
 
-def tax_detail(tax: Decimal, taxable: Decimal) -> dict[str, Any]:
+def tax_detail(sales: SalesLines) -> dict[str, Any]:
     """TxnTaxDetail for a document taxed at the first tax code's rate."""
-    detail: dict[str, Any] = {"TotalTax": tax}
-    if tax:
+    detail: dict[str, Any] = {"TotalTax": money(sales.tax)}
+    if sales.tax:
         detail["TxnTaxCodeRef"] = {"value": "1"}
         detail["TaxLine"] = [
             {
-                "Amount": tax,
+                "Amount": money(sales.tax),
                 "DetailType": "TaxLineDetail",
                 "TaxLineDetail": {
                     "TaxRateRef": {"value": "1"},
                     "PercentBased": True,
-                    "TaxPercent": TAX_CODES[0][1],
-                    "NetAmountTaxable": taxable,
+                    "TaxPercent": _TAX_PERCENT,
+                    "NetAmountTaxable": money(sales.taxable),
                 },
             }
         ]
     return detail
 
 
-def _custom_fields(rng: random.Random) -> list[dict[str, Any]]:
-    fields: list[dict[str, Any]] = [{"DefinitionId": "1", "Name": "Crew #", "Type": "StringType"}]
+def _header(company: Company, rng: Stream, entity: str, idx: int, create_ts: int) -> dict[str, Any]:
+    custom = dict(_CUSTOM_FIELD_DEF)
     if rng.random() < 0.5:
-        fields[0]["StringValue"] = str(rint(rng, 100, 999))
-    return fields
-
-
-def _header(company: Company, rng: random.Random, entity: str, idx: int, create_ts: int) -> dict[str, Any]:
+        custom["StringValue"] = str(100 + idx % 900)
     body: dict[str, Any] = {
         "domain": "QBO",
         "sparse": False,
-        "CustomField": _custom_fields(rng),
-        "DocNumber": f"{1000 + idx + 1}",
+        "CustomField": [custom],
+        "DocNumber": str(1001 + idx),
         "TxnDate": company.clock.date(create_ts),
         "CurrencyRef": USD,
         "LinkedTxn": [],
@@ -169,52 +195,54 @@ def _header(company: Company, rng: random.Random, entity: str, idx: int, create_
     return body
 
 
-def _customer_block(company: Company, rng: random.Random) -> dict[str, Any]:
+def _customer_block(company: Company, rng: Stream) -> dict[str, Any]:
     customer = company.pick(rng, "Customer")
-    bill = address(rng, 30_000_000 + customer)
+    bill = customer_address(company, customer)
     return {
         "CustomerRef": ref("Customer", customer),
         "BillAddr": bill,
-        "ShipAddr": bill if rng.random() < 0.6 else address(rng, 40_000_000 + customer),
+        "ShipAddr": bill,
         "BillEmail": {"Address": f"billing{customer + 1}@example.com"},
     }
 
 
-def payment_applied(company: Company, idx: int, total: Decimal) -> Decimal:
-    """Amount base payment ``idx`` applies to base invoice ``idx``: mostly in full, sometimes in part."""
+def payment_applied(company: Company, idx: int, total: int) -> int:
+    """Cents base payment ``idx`` applies to base invoice ``idx``: mostly in full, sometimes in part."""
     h = company.key("Payment", idx)
-    if h % 10 < 7:
-        return total
-    return q2(total * (30 + h % 50) / 100)
+    return total if h % 10 < 7 else share(total, 30 + h % 50, 100)
 
 
-def render_invoice(company: Company, idx: int, create_ts: int) -> dict[str, Any]:
+def _invoice(company: Company, idx: int, create_ts: int) -> tuple[dict[str, Any], SalesLines]:
     rng = company.rng("Invoice", idx)
     body = _header(company, rng, "Invoice", idx, create_ts)
     body.update(_customer_block(company, rng))
-    lines, subtotal, discount, tax, total = sales_lines(company, rng)
-    term_days = (0, 15, 30, 60)[rint(rng, 4)]
+    sales = sales_lines(company, rng)
+    term = int(rng.random() * len(TERMS)) % company.counts["Term"]
+    balance = sales.total
+    if idx < company.counts["Payment"]:
+        balance -= payment_applied(company, idx, sales.total)
+        body["LinkedTxn"] = [{"TxnId": str(idx + 1), "TxnType": "Payment"}]
     body.update(
         {
-            "Line": lines,
-            "TxnTaxDetail": tax_detail(tax, subtotal - discount),
-            "SalesTermRef": ref("Term", (0, 15, 30, 60).index(term_days) % company.counts["Term"]),
-            "DueDate": company.clock.date(create_ts + term_days * DAY),
-            "TotalAmt": total,
+            "Line": sales.lines,
+            "TxnTaxDetail": tax_detail(sales),
+            "SalesTermRef": ref("Term", term),
+            "DueDate": company.clock.date(create_ts + TERMS[term][1] * DAY),
+            "TotalAmt": money(sales.total),
             "ApplyTaxAfterDiscount": False,
             "PrintStatus": "NotSet",
             "EmailStatus": "EmailSent" if rng.random() < 0.6 else "NotSet",
-            "Balance": total,
-            "Deposit": ZERO,
+            "Balance": money(balance),
+            "Deposit": money(0),
             "AllowOnlineCreditCardPayment": False,
             "AllowOnlineACHPayment": False,
         }
     )
-    paid_by_base_payment = idx < company.counts["Payment"]
-    if paid_by_base_payment:
-        body["Balance"] = total - payment_applied(company, idx, total)
-        body["LinkedTxn"] = [{"TxnId": str(idx + 1), "TxnType": "Payment"}]
-    return body
+    return body, sales
+
+
+def render_invoice(company: Company, idx: int, create_ts: int) -> dict[str, Any]:
+    return _invoice(company, idx, create_ts)[0]
 
 
 def _name_value(name: str, value: str) -> dict[str, Any]:
@@ -240,11 +268,11 @@ def render_payment(company: Company, idx: int, create_ts: int) -> dict[str, Any]
         "PaymentMethodRef": ref("PaymentMethod", company.pick(rng, "PaymentMethod")),
         "PaymentRefNum": str(5000 + idx),
         "ProcessPayment": False,
-        "UnappliedAmt": ZERO,
+        "UnappliedAmt": money(0),
     }
     if idx < min(company.counts["Payment"], company.counts["Invoice"]):
-        invoice = render_invoice(company, idx, create_ts)
-        applied = payment_applied(company, idx, invoice["TotalAmt"])
+        invoice, sales = _invoice(company, idx, create_ts)
+        applied = money(payment_applied(company, idx, sales.total))
         body["CustomerRef"] = invoice["CustomerRef"]
         body["TotalAmt"] = applied
         body["Line"] = [
@@ -256,66 +284,58 @@ def render_payment(company: Company, idx: int, create_ts: int) -> dict[str, Any]
         ]
     else:
         amount = money(rint(rng, 1000, 200_000))
-        body["CustomerRef"] = ref("Customer", company.pick(rng, "Customer"))
-        body["TotalAmt"] = amount
-        body["UnappliedAmt"] = amount
-        body["Line"] = []
+        body.update({"CustomerRef": ref("Customer", company.pick(rng, "Customer")), "TotalAmt": amount,
+                     "UnappliedAmt": amount, "Line": []})  # fmt: skip
     return body
 
 
-def _simple_sales(
-    company: Company, entity: str, idx: int, create_ts: int, extra: Callable[[random.Random], dict[str, Any]]
-) -> dict[str, Any]:
+def _simple_sales(company: Company, entity: str, idx: int, create_ts: int) -> tuple[dict[str, Any], Stream]:
     rng = company.rng(entity, idx)
     body = _header(company, rng, entity, idx, create_ts)
     body.update(_customer_block(company, rng))
-    lines, subtotal, discount, tax, total = sales_lines(company, rng)
-    body.update({"Line": lines, "TxnTaxDetail": tax_detail(tax, subtotal - discount), "TotalAmt": total})
-    body.update(extra(rng))
-    return body
+    sales = sales_lines(company, rng)
+    body.update({"Line": sales.lines, "TxnTaxDetail": tax_detail(sales), "TotalAmt": money(sales.total)})
+    return body, rng
 
 
 def render_credit_memo(company: Company, idx: int, create_ts: int) -> dict[str, Any]:
-    body = _simple_sales(company, "CreditMemo", idx, create_ts, lambda rng: {"PrintStatus": "NotSet"})
-    body["RemainingCredit"] = body["TotalAmt"]
-    body["Balance"] = body["TotalAmt"]
+    body, _ = _simple_sales(company, "CreditMemo", idx, create_ts)
+    body.update({"PrintStatus": "NotSet", "RemainingCredit": body["TotalAmt"], "Balance": body["TotalAmt"]})
+    return body
+
+
+def _receipt(company: Company, entity: str, idx: int, create_ts: int, account: int) -> dict[str, Any]:
+    body, rng = _simple_sales(company, entity, idx, create_ts)
+    body.update(
+        {
+            "Balance": money(0),
+            "DepositToAccountRef": ref("Account", account),
+            "PaymentMethodRef": ref("PaymentMethod", company.pick(rng, "PaymentMethod")),
+            "PaymentRefNum": str(7000 + idx) if entity == "SalesReceipt" else "To Print",
+        }
+    )
     return body
 
 
 def render_sales_receipt(company: Company, idx: int, create_ts: int) -> dict[str, Any]:
-    def extra(rng: random.Random) -> dict[str, Any]:
-        return {
-            "Balance": ZERO,
-            "DepositToAccountRef": ref("Account", ACC_UNDEPOSITED),
-            "PaymentMethodRef": ref("PaymentMethod", company.pick(rng, "PaymentMethod")),
-            "PaymentRefNum": str(7000 + idx),
-        }
-
-    return _simple_sales(company, "SalesReceipt", idx, create_ts, extra)
+    return _receipt(company, "SalesReceipt", idx, create_ts, ACC_UNDEPOSITED)
 
 
 def render_refund_receipt(company: Company, idx: int, create_ts: int) -> dict[str, Any]:
-    def extra(rng: random.Random) -> dict[str, Any]:
-        return {
-            "Balance": ZERO,
-            "DepositToAccountRef": ref("Account", ACC_CHECKING),
-            "PaymentMethodRef": ref("PaymentMethod", company.pick(rng, "PaymentMethod")),
-            "PaymentRefNum": "To Print",
-        }
-
-    return _simple_sales(company, "RefundReceipt", idx, create_ts, extra)
+    return _receipt(company, "RefundReceipt", idx, create_ts, ACC_CHECKING)
 
 
 def render_estimate(company: Company, idx: int, create_ts: int) -> dict[str, Any]:
-    def extra(rng: random.Random) -> dict[str, Any]:
-        return {
-            "TxnStatus": rng.choice(("Pending", "Accepted", "Closed", "Rejected")),
+    body, rng = _simple_sales(company, "Estimate", idx, create_ts)
+    body.update(
+        {
+            "TxnStatus": ("Pending", "Accepted", "Closed", "Rejected")[int(rng.random() * 4)],
             "ExpirationDate": company.clock.date(create_ts + 30 * DAY),
             "PrintStatus": "NotSet",
             "EmailStatus": "NotSet",
         }
-
-    return _simple_sales(company, "Estimate", idx, create_ts, extra)
+    )
+    return body
 
 
 def render_deposit(company: Company, idx: int, create_ts: int) -> dict[str, Any]:
@@ -323,25 +343,28 @@ def render_deposit(company: Company, idx: int, create_ts: int) -> dict[str, Any]
     body = _header(company, rng, "Deposit", idx, create_ts)
     del body["DocNumber"]
     lines: list[dict[str, Any]] = []
-    total = ZERO
+    total = 0
     for n in range(1, rint(rng, 2, 4)):
-        amount = money(rint(rng, 500, 300_000))
+        amount = rint(rng, 500, 300_000)
         customer = company.pick(rng, "Customer")
+        account = (ACC_SERVICE_INCOME, ACC_PRODUCT_INCOME, 28)[int(rng.random() * 3)]
         lines.append(
             {
                 "Id": str(n),
                 "LineNum": n,
-                "Amount": amount,
+                "Amount": money(amount),
                 "DetailType": "DepositLineDetail",
                 "DepositLineDetail": {
                     "Entity": {**ref("Customer", customer), "type": "CUSTOMER"},
-                    "AccountRef": ref("Account", rng.choice((ACC_SERVICE_INCOME, ACC_PRODUCT_INCOME, 28))),
+                    "AccountRef": ref("Account", account),
                     "PaymentMethodRef": ref("PaymentMethod", company.pick(rng, "PaymentMethod")),
                 },
             }
         )
         total += amount
-    body.update({"DepositToAccountRef": ref("Account", ACC_CHECKING), "Line": lines, "TotalAmt": total})
+    body.update(
+        {"DepositToAccountRef": ref("Account", ACC_CHECKING), "Line": lines, "TotalAmt": money(total)}
+    )
     return body
 
 

@@ -53,7 +53,7 @@ class DataService:
             elif not indexes:
                 body = b'{"QueryResponse":{},'
             else:
-                records = b",".join(dumps(table.render(i)) for i in indexes)
+                records = b",".join(table.render_bytes(i) for i in indexes)
                 start, size = str(query.start_position).encode(), str(len(indexes)).encode()
                 body = (
                     b'{"QueryResponse":{"' + query.entity.encode() + b'":[' + records
@@ -125,7 +125,8 @@ class DataService:
                     continue
                 table = store.tables[name]
                 records = b",".join(
-                    dumps(table.stub(i) if table.flags[i] & DELETED else table.render(i)) for i in indexes
+                    dumps(table.stub(i)) if table.flags[i] & DELETED else table.render_bytes(i)
+                    for i in indexes
                 )
                 parts.append(
                     b'{"' + name.encode() + b'":[' + records + b'],"startPosition":1,"maxResults":'
@@ -176,7 +177,7 @@ class DataService:
         table = self.resolve(realm_id, entity_path)
         with self.stores[realm_id].lock:
             idx = self.index_of(table, record_id)
-            record = dumps(table.render(idx))
+            record = table.render_bytes(idx)
         return self._wrap(realm_id, table.entity, record)
 
     def _wrap(self, realm_id: str, entity: str, record: bytes) -> bytes:
@@ -193,7 +194,7 @@ class DataService:
                 if operation == "delete":
                     raise validation("Id is required to delete", "2020")
                 idx = self.create(realm_id, table.entity, payload)
-                return self._wrap(realm_id, table.entity, dumps(table.render(idx)))
+                return self._wrap(realm_id, table.entity, table.render_bytes(idx))
             idx = self.index_of(table, payload["Id"])
             current = table.sync_of(idx)
             if str(payload.get("SyncToken", "")).strip() != str(current):
@@ -203,7 +204,7 @@ class DataService:
                 stub = {"domain": "QBO", "status": "Deleted", "Id": str(idx + 1)}
                 return self._wrap(realm_id, table.entity, dumps(stub))
             self.update(realm_id, table.entity, idx, payload)
-            return self._wrap(realm_id, table.entity, dumps(table.render(idx)))
+            return self._wrap(realm_id, table.entity, table.render_bytes(idx))
 
     # ---- mutations shared by HTTP and the Python API -----------------------------------------------
     def _stamp(self) -> int:

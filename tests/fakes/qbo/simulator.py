@@ -20,7 +20,7 @@ from tests.fakes.qbo.catalog import BY_LOWER
 from tests.fakes.qbo.config import SimConfig
 from tests.fakes.qbo.limits import FaultInjector, RateLimiter
 from tests.fakes.qbo.oauth import TokenAuthority
-from tests.fakes.qbo.render import dumps, make_company
+from tests.fakes.qbo.render import make_company
 from tests.fakes.qbo.service import DataService
 from tests.fakes.qbo.store import INACTIVE, CompanyStore
 from tests.fakes.qbo.webhooks import WebhookEmitter, WebhookEvent, deliver
@@ -49,9 +49,9 @@ def realm_id_for(index: int) -> str:
     return f"9341453{index + 1:09d}"
 
 
-def _plain(body: dict[str, Any]) -> dict[str, Any]:
+def _plain(body: bytes) -> dict[str, Any]:
     """The record as a JSON client sees it, amounts as Decimal, sharing nothing with internal state."""
-    parsed: dict[str, Any] = json.loads(dumps(body), parse_float=Decimal)
+    parsed: dict[str, Any] = json.loads(body, parse_float=Decimal)
     return parsed
 
 
@@ -66,14 +66,15 @@ class QboSimulator:
         self.realm_ids = [realm_id_for(i) for i in range(config.companies)]
         self.stores: dict[str, CompanyStore] = {
             realm: CompanyStore(
-                make_company(
+                cache_bytes=config.render_cache_mb * 1_000_000 // max(config.companies, 1),
+                company=make_company(
                     config.seed,
                     realm,
                     index=i,
                     records=config.records_per_company,
                     anchor=anchor,
                     history_days=config.history_days,
-                )
+                ),
             )
             for i, realm in enumerate(self.realm_ids)
         }
@@ -204,7 +205,7 @@ class QboSimulator:
             return self._render(realm_id, name, idx)
 
     def _render(self, realm_id: str, entity: str, idx: int) -> dict[str, Any]:
-        return _plain(self.stores[realm_id].tables[entity].render(idx))
+        return _plain(self.stores[realm_id].tables[entity].render_bytes(idx))
 
     def count(self, realm_id: str, entity: str, include_inactive: bool = True) -> int:
         table = self.stores[realm_id].tables[self._entity(entity)]

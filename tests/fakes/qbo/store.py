@@ -10,21 +10,49 @@ from __future__ import annotations
 import threading
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable
 from typing import Any
 
 from tests.fakes.qbo.basics import Company, is_inactive
 from tests.fakes.qbo.catalog import ENTITIES, MAY_BE_INACTIVE, NAME_LISTS
-from tests.fakes.qbo.render import create_time, finish, render_base
+from tests.fakes.qbo.render import dumps, finish, render_base
 
 DELETED = 1
 INACTIVE = 2
 
 
+class RenderCache:
+    """Serialized bodies of recently rendered records, bounded in bytes (emptied when full)."""
+
+    def __init__(self, budget_bytes: int) -> None:
+        self.budget = budget_bytes
+        self.used = 0
+        self.entries: dict[tuple[str, int], bytes] = {}
+
+    def get(self, key: tuple[str, int]) -> bytes | None:
+        return self.entries.get(key)
+
+    def put(self, key: tuple[str, int], body: bytes) -> None:
+        if self.budget <= 0:
+            return
+        if self.used + len(body) > self.budget:
+            self.entries.clear()
+            self.used = 0
+        # An exact-size copy: orjson's output buffer is over-allocated then shrunk in place, and keeping it
+        # would pin several kilobytes of heap per cached record.
+        self.entries[key] = memoryview(body).tobytes()
+        self.used += len(body)
+
+    def drop(self, key: tuple[str, int]) -> None:
+        body = self.entries.pop(key, None)
+        if body is not None:
+            self.used -= len(body)
+
+
 class EntityTable:
     """The records of one entity in one company."""
 
-    def __init__(self, company: Company, entity: str) -> None:
+    def __init__(self, company: Company, entity: str, cache: RenderCache | None = None) -> None:
+        self.cache = cache or RenderCache(0)
         self.company = company
         self.entity = entity
         self.is_list = entity in NAME_LISTS
@@ -51,25 +79,35 @@ class EntityTable:
         over = self.sync_over.get(idx)
         return over if over is not None else self.company.base_sync(self.entity, idx)
 
-    def create_of(self, idx: int) -> int:
-        over = self.create_over.get(idx)
-        if over is not None:
-            return over
-        return create_time(self.company, self.entity, idx, self.company.base_lut(self.entity, idx),
-                           self.company.base_sync(self.entity, idx))  # fmt: skip
+    def version_of(self, idx: int) -> tuple[int, int]:
+        """(SyncToken, CreateTime) of record ``idx``."""
+        sync, created = self.sync_over.get(idx), self.create_over.get(idx)
+        if sync is None or created is None:
+            base_sync, base_created = self.company.base_version(self.entity, idx)
+            return (base_sync if sync is None else sync), (base_created if created is None else created)
+        return sync, created
 
     def render(self, idx: int) -> dict[str, Any]:
         """The current body of record ``idx`` (deleted records render too; callers decide)."""
-        created = self.create_of(idx)
+        sync, created = self.version_of(idx)
         body = render_base(self.company, self.entity, idx, created)
         over = self.overrides.get(idx)
         if over:
             body.update(over)
         active = not self.flags[idx] & INACTIVE
-        sync, lut = self.sync_of(idx), self.lut[idx]
+        lut = self.lut[idx]
         return finish(
             self.company, self.entity, body, idx=idx, sync=sync, create_ts=created, lut=lut, active=active
         )
+
+    def render_bytes(self, idx: int) -> bytes:
+        """The current body of record ``idx`` as JSON (cached until the record changes)."""
+        key = (self.entity, idx)
+        cached = self.cache.get(key)
+        if cached is None:
+            cached = dumps(self.render(idx))
+            self.cache.put(key, cached)
+        return cached
 
     def stub(self, idx: int) -> dict[str, Any]:
         """CDC's stand-in for a deleted record."""
@@ -115,6 +153,7 @@ class EntityTable:
 
     def touch(self, idx: int, now: int) -> None:
         """Record a new version of ``idx`` stamped ``now`` (strictly later than its previous version)."""
+        self.cache.drop((self.entity, idx))
         self._reposition(idx, max(now, self.lut[idx] + 1))
         self.sync_over[idx] = self.sync_of(idx) + 1
         self.version += 1
@@ -153,11 +192,10 @@ class EntityTable:
 class CompanyStore:
     """All entity tables of one company, guarded by one lock."""
 
-    def __init__(self, company: Company) -> None:
+    def __init__(self, company: Company, cache_bytes: int = 0) -> None:
         self.company = company
         self.lock = threading.RLock()
-        self.tables: dict[str, EntityTable] = {entity: EntityTable(company, entity) for entity in ENTITIES}
-
-    def render_many(self, entity: str, indexes: Iterable[int]) -> list[dict[str, Any]]:
-        table = self.tables[entity]
-        return [table.render(i) for i in indexes]
+        cache = RenderCache(cache_bytes)
+        self.tables: dict[str, EntityTable] = {
+            entity: EntityTable(company, entity, cache) for entity in ENTITIES
+        }
