@@ -69,6 +69,14 @@ class Company:
     line_parts: dict[tuple[int, int, bool, int], tuple[str, int, dict[str, Any]]] = field(
         init=False, default_factory=dict
     )
+    # (entity, idx) -> (TotalAmt cents, counterparty ref) of base invoices and bills, for their payments
+    totals: dict[tuple[str, int], tuple[int, dict[str, str]]] = field(init=False, default_factory=dict)
+
+    def remember_total(self, entity: str, idx: int, total: int, party: dict[str, str]) -> None:
+        """Note a base document's total so the payment that settles it need not re-render it."""
+        if len(self.totals) > 200_000:
+            self.totals.clear()
+        self.totals[(entity, idx)] = (total, party)
 
     def __post_init__(self) -> None:
         self._salt = mix64(self.seed * 1_000_003 + int(self.realm_id))

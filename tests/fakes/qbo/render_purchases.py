@@ -129,6 +129,7 @@ def _bill(company: Company, idx: int, create_ts: int) -> tuple[dict[str, Any], i
     if idx < company.counts["BillPayment"]:
         body["Balance"] = money(total - bill_paid(company, idx, total))
         body["LinkedTxn"] = [{"TxnId": str(idx + 1), "TxnType": "BillPaymentCheck"}]
+    company.remember_total("Bill", idx, total, body["VendorRef"])
     return body, total
 
 
@@ -140,9 +141,12 @@ def render_bill_payment(company: Company, idx: int, create_ts: int) -> dict[str,
     rng = company.rng("BillPayment", idx)
     body = _header(company, rng, "BillPayment", idx, create_ts)
     if idx < min(company.counts["BillPayment"], company.counts["Bill"]):
-        bill, bill_total = _bill(company, idx, create_ts)
+        known = company.totals.get(("Bill", idx))
+        if known is None:
+            bill, bill_total = _bill(company, idx, create_ts)
+            known = (bill_total, bill["VendorRef"])
+        bill_total, vendor_ref = known
         amount = money(bill_paid(company, idx, bill_total))
-        vendor_ref = bill["VendorRef"]
         lines = [{"Amount": amount, "LinkedTxn": [{"TxnId": str(idx + 1), "TxnType": "Bill"}]}]
     else:
         amount = money(rint(rng, 1000, 100_000))

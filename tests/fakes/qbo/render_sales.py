@@ -238,6 +238,7 @@ def _invoice(company: Company, idx: int, create_ts: int) -> tuple[dict[str, Any]
             "AllowOnlineACHPayment": False,
         }
     )
+    company.remember_total("Invoice", idx, sales.total, body["CustomerRef"])
     return body, sales
 
 
@@ -271,9 +272,13 @@ def render_payment(company: Company, idx: int, create_ts: int) -> dict[str, Any]
         "UnappliedAmt": money(0),
     }
     if idx < min(company.counts["Payment"], company.counts["Invoice"]):
-        invoice, sales = _invoice(company, idx, create_ts)
-        applied = money(payment_applied(company, idx, sales.total))
-        body["CustomerRef"] = invoice["CustomerRef"]
+        known = company.totals.get(("Invoice", idx))
+        if known is None:
+            invoice, sales = _invoice(company, idx, create_ts)
+            known = (sales.total, invoice["CustomerRef"])
+        total, customer_ref = known
+        applied = money(payment_applied(company, idx, total))
+        body["CustomerRef"] = customer_ref
         body["TotalAmt"] = applied
         body["Line"] = [
             {
