@@ -36,12 +36,18 @@ class Company:
         return {"Authorization": f"Bearer {self.access_token}", "Accept": "application/json"}
 
     def get(self, path: str, **params: str) -> requests.Response:
-        return requests.get(f"{self.url}/{path}", params={"minorversion": "75", **params},
-                            headers=self.headers(), timeout=30)  # fmt: skip
+        return requests.get(
+            f"{self.url}/{path}", params={"minorversion": "75", **params}, headers=self.headers(), timeout=30
+        )
 
     def post(self, path: str, body: dict[str, Any], **params: str) -> requests.Response:
-        return requests.post(f"{self.url}/{path}", json=body, params={"minorversion": "75", **params},
-                             headers=self.headers(), timeout=30)  # fmt: skip
+        return requests.post(
+            f"{self.url}/{path}",
+            json=body,
+            params={"minorversion": "75", **params},
+            headers=self.headers(),
+            timeout=30,
+        )
 
     def query(self, statement: str) -> requests.Response:
         return self.get("query", query=statement)

@@ -40,8 +40,11 @@ def test_returns_recent_changes_of_each_requested_entity(qbo_sim: QboSimulator) 
 
     found = _changes(company, "Invoice,Customer", since)
 
-    recent = [r for r in qbo_sim.iter_records(company.realm_id, "Invoice")
-              if parse_iso(r["MetaData"]["LastUpdatedTime"]) >= parse_iso(since)]  # fmt: skip
+    recent = [
+        r
+        for r in qbo_sim.iter_records(company.realm_id, "Invoice")
+        if parse_iso(r["MetaData"]["LastUpdatedTime"]) >= parse_iso(since)
+    ]
     assert [r["Id"] for r in found["Invoice"]] == [r["Id"] for r in recent]
     assert recent, "the default company has invoices in the last 29 days"
 

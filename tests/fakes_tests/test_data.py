@@ -88,8 +88,13 @@ def test_invoice_totals_add_up(sim: QboSimulator) -> None:
         assert _cents(invoice["TotalAmt"])
         assert _cents(invoice["Balance"])
         assert Decimal(0) <= invoice["Balance"] <= invoice["TotalAmt"]
-    assert kinds == {"SalesItemLineDetail", "SubTotalLineDetail", "DiscountLineDetail", "DescriptionOnly",
-                     "GroupLineDetail"}  # fmt: skip
+    assert kinds == {
+        "SalesItemLineDetail",
+        "SubTotalLineDetail",
+        "DiscountLineDetail",
+        "DescriptionOnly",
+        "GroupLineDetail",
+    }
 
 
 def test_payments_reduce_their_invoices_balance_by_the_applied_amount(sim: QboSimulator) -> None:

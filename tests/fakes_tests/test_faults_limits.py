@@ -101,8 +101,10 @@ def test_dropped_connection_then_recovery(qbo_sim: QboSimulator) -> None:
     assert [r.status for r in qbo_sim.requests if r.kind == "query"] == [0, 200]
 
 
-@pytest.mark.parametrize(("fault", "status"), [("http500", 500), ("http502", 502), ("http503", 503),
-                                               ("http429", 429), ("fault6002", 504)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("fault", "status"),
+    [("http500", 500), ("http502", 502), ("http503", 503), ("http429", 429), ("fault6002", 504)],
+)
 def test_injected_http_errors(qbo_sim: QboSimulator, fault: str, status: int) -> None:
     company = Company(qbo_sim)
     qbo_sim.inject(fault, times=2)

@@ -123,8 +123,11 @@ def test_token_for_another_company_is_refused_with_403(qbo_sim: QboSimulator) ->
 
 
 def test_missing_bearer_token_is_401(qbo_sim: QboSimulator) -> None:
-    answer = requests.get(f"{qbo_sim.company_url(qbo_sim.realm_ids[0])}/query",
-                          params={"query": "select * from Term"}, timeout=10)  # fmt: skip
+    answer = requests.get(
+        f"{qbo_sim.company_url(qbo_sim.realm_ids[0])}/query",
+        params={"query": "select * from Term"},
+        timeout=10,
+    )
 
     assert answer.status_code == 401
     assert fault_code(answer) == "3200"

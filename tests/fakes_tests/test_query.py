@@ -133,8 +133,12 @@ def test_keywords_and_entity_are_case_insensitive_and_post_is_accepted(qbo_sim: 
 def test_bad_query_is_fault_4000(qbo_sim: QboSimulator) -> None:
     company = Company(qbo_sim)
 
-    for statement in ("SELEC * FROM Invoice", "select * from Nope", "select * from Invoice where Foo ~ 1",
-                      "select * from Invoice maxresults x"):  # fmt: skip
+    for statement in (
+        "SELEC * FROM Invoice",
+        "select * from Nope",
+        "select * from Invoice where Foo ~ 1",
+        "select * from Invoice maxresults x",
+    ):
         answer = company.query(statement)
         assert answer.status_code == 400, statement
         assert fault_code(answer) == "4000"

@@ -32,8 +32,9 @@ def test_sparse_update_bumps_sync_token_and_last_updated(qbo_sim: QboSimulator) 
     company = Company(qbo_sim)
     before = decimal_json(company.get("customer/2"))["Customer"]
 
-    answer = company.post("customer", {"Id": "2", "SyncToken": before["SyncToken"], "sparse": True,
-                                       "DisplayName": "Renamed"})  # fmt: skip
+    answer = company.post(
+        "customer", {"Id": "2", "SyncToken": before["SyncToken"], "sparse": True, "DisplayName": "Renamed"}
+    )
 
     after = decimal_json(answer)["Customer"]
     assert answer.status_code == 200
@@ -127,10 +128,12 @@ def test_admin_http_api_drives_mutations(qbo_sim: QboSimulator) -> None:
     import requests
 
     realm = qbo_sim.realm_ids[0]
-    created = requests.post(f"{qbo_sim.base_url}/admin/{realm}/Customer", json={"DisplayName": "Via admin"},
-                            timeout=10).json()  # fmt: skip
-    updated = requests.post(f"{qbo_sim.base_url}/admin/{realm}/Customer/{created['Id']}",
-                            json={"Notes": "edited"}, timeout=10).json()  # fmt: skip
+    created = requests.post(
+        f"{qbo_sim.base_url}/admin/{realm}/Customer", json={"DisplayName": "Via admin"}, timeout=10
+    ).json()
+    updated = requests.post(
+        f"{qbo_sim.base_url}/admin/{realm}/Customer/{created['Id']}", json={"Notes": "edited"}, timeout=10
+    ).json()
     gone = requests.delete(f"{qbo_sim.base_url}/admin/{realm}/Customer/{created['Id']}", timeout=10)
 
     assert updated["SyncToken"] == "1"

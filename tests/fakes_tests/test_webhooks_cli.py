@@ -140,10 +140,24 @@ def _local(utc_stamp: str, sim: QboSimulator, realm: str) -> str:
 def test_cli_serves_tokens_and_queries(tmp_path: Path) -> None:
     credentials_file = tmp_path / "creds.json"
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakes.qbo", "--port", "0", "--companies", "2", "--seed", "1",
-         "--records", "300", "--credentials-file", str(credentials_file)],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "tests.fakes.qbo",
+            "--port",
+            "0",
+            "--companies",
+            "2",
+            "--seed",
+            "1",
+            "--records",
+            "300",
+            "--credentials-file",
+            str(credentials_file),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert process.stdout is not None
         printed = json.loads(process.stdout.readline())

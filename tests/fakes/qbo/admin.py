@@ -86,8 +86,12 @@ def _route(sim: QboSimulator, request: Request, parts: list[str]) -> Response:
 
 def _settings(sim: QboSimulator, what: str, body: dict[str, Any]) -> Response:
     if what == "inject":
-        sim.inject(str(body["fault"]), int(body.get("times", 1)), body.get("path_contains"),
-                   float(body.get("delay", 0.0)))  # fmt: skip
+        sim.inject(
+            str(body["fault"]),
+            int(body.get("times", 1)),
+            body.get("path_contains"),
+            float(body.get("delay", 0.0)),
+        )
     elif what == "limits":
         sim.set_limits(int(body["requests_per_minute"]), int(body["max_concurrent"]))
     elif what == "latency":

@@ -120,8 +120,9 @@ class QboApp:
         if fault in {"http502", "http503"}:
             status = int(fault[4:])
             text = "Bad Gateway" if status == 502 else "Service Unavailable"
-            return Response(f"<html><body><h1>{status} {text}</h1></body></html>", status=status,
-                            content_type="text/html")  # fmt: skip
+            return Response(
+                f"<html><body><h1>{status} {text}</h1></body></html>", status=status, content_type="text/html"
+            )
         if fault == "http429":
             return self._fault(throttled(), realm)
         if fault == "http429_xml":
@@ -132,8 +133,9 @@ class QboApp:
             )
             return self._fault(error, realm)
         if fault == "fault6002":
-            error = FaultResponse(504, "6002", "Gateway Timeout", "The request timed out at the gateway",
-                                  "SystemFault")  # fmt: skip
+            error = FaultResponse(
+                504, "6002", "Gateway Timeout", "The request timed out at the gateway", "SystemFault"
+            )
             return self._fault(error, realm)
         return Response(b'{"QueryResponse":{"Invoice":[{"Id":"1","SyncTok', status=200, content_type=JSON)
 

@@ -68,9 +68,12 @@ def authorization_failed(realm_id: str) -> FaultResponse:
 def throttled() -> FaultResponse:
     """HTTP 429, code 3001 (JSON flavour)."""
     return FaultResponse(
-        429, "3001", "message=ThrottleExceeded; errorCode=003001; statusCode=429",
-        "The request limit was reached.", "ThrottleException",
-    )  # fmt: skip
+        429,
+        "3001",
+        "message=ThrottleExceeded; errorCode=003001; statusCode=429",
+        "The request limit was reached.",
+        "ThrottleException",
+    )
 
 
 def query_parser_error(detail: str) -> FaultResponse:
@@ -81,19 +84,24 @@ def query_parser_error(detail: str) -> FaultResponse:
 def not_found(entity: str, idx: str) -> FaultResponse:
     """HTTP 400, code 610."""
     return FaultResponse(
-        400, "610", "Object Not Found", f"Object Not Found : Something you're trying to use has been made "
+        400,
+        "610",
+        "Object Not Found",
+        f"Object Not Found : Something you're trying to use has been made "
         f"inactive or deleted. Check the fields with accounts, customers, items, vendors or employees. "
         f"({entity} Id {idx})",
-    )  # fmt: skip
+    )
 
 
 def stale_object(entity: str, idx: str, current: str) -> FaultResponse:
     """HTTP 400, code 5010."""
     return FaultResponse(
-        400, "5010", "Stale Object Error",
+        400,
+        "5010",
+        "Stale Object Error",
         f"Stale Object Error : You and root were working on this at the same time. root finished before you "
         f"did, so your work was not saved. ({entity} Id {idx} is at SyncToken {current})",
-    )  # fmt: skip
+    )
 
 
 def validation(detail: str, code: str = "2010") -> FaultResponse:

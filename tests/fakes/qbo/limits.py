@@ -9,9 +9,19 @@ from collections import deque
 from dataclasses import dataclass
 
 FAULTS = frozenset(
-    {"http500", "http502", "http503", "http429", "http429_xml", "fault200", "drop", "slow", "invalid_json",
-     "fault6002"}
-)  # fmt: skip
+    {
+        "http500",
+        "http502",
+        "http503",
+        "http429",
+        "http429_xml",
+        "fault200",
+        "drop",
+        "slow",
+        "invalid_json",
+        "fault6002",
+    }
+)
 
 
 class RateLimiter:

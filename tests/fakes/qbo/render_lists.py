@@ -52,8 +52,11 @@ def render_account(company: Company, idx: int) -> dict[str, Any]:
         name, acc_type, sub_type, classification = ACCOUNTS[idx]
     else:
         name, acc_type, sub_type, classification = (
-            name_of("Account", idx), "Expense", "OtherMiscellaneousServiceCost", "Expense",
-        )  # fmt: skip
+            name_of("Account", idx),
+            "Expense",
+            "OtherMiscellaneousServiceCost",
+            "Expense",
+        )
     balance = (
         money(company.key("Account", idx) % 5_000_000) if classification in {"Asset", "Liability"} else None
     )

@@ -153,8 +153,14 @@ def render_bill_payment(company: Company, idx: int, create_ts: int) -> dict[str,
         vendor_ref = ref("Vendor", company.pick(rng, "Vendor"))
         lines = []
     by_card = rng.random() < 0.25
-    body.update({"VendorRef": vendor_ref, "PayType": "CreditCard" if by_card else "Check", "Line": lines,
-                 "TotalAmt": amount})  # fmt: skip
+    body.update(
+        {
+            "VendorRef": vendor_ref,
+            "PayType": "CreditCard" if by_card else "Check",
+            "Line": lines,
+            "TotalAmt": amount,
+        }
+    )
     if by_card:
         body["CreditCardPayment"] = {"CCAccountRef": ref("Account", ACC_CARD)}
     else:

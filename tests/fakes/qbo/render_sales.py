@@ -132,8 +132,15 @@ def sales_lines(company: Company, rng: Stream) -> SalesLines:
         taxable_total += taxable_amount
         line_id += 3
     if rng.random() < 0.15:
-        lines.append({"Id": str(line_id), "LineNum": line_id, "Description": "Thank you for your business.",
-                      "DetailType": "DescriptionOnly", "DescriptionOnly": EMPTY})  # fmt: skip
+        lines.append(
+            {
+                "Id": str(line_id),
+                "LineNum": line_id,
+                "Description": "Thank you for your business.",
+                "DetailType": "DescriptionOnly",
+                "DescriptionLineDetail": EMPTY,
+            }
+        )
     lines.append({"Amount": money(subtotal), "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": EMPTY})
     discount = 0
     if rng.random() < 0.15:
@@ -289,8 +296,14 @@ def render_payment(company: Company, idx: int, create_ts: int) -> dict[str, Any]
         ]
     else:
         amount = money(rint(rng, 1000, 200_000))
-        body.update({"CustomerRef": ref("Customer", company.pick(rng, "Customer")), "TotalAmt": amount,
-                     "UnappliedAmt": amount, "Line": []})  # fmt: skip
+        body.update(
+            {
+                "CustomerRef": ref("Customer", company.pick(rng, "Customer")),
+                "TotalAmt": amount,
+                "UnappliedAmt": amount,
+                "Line": [],
+            }
+        )
     return body
 
 

@@ -56,9 +56,16 @@ class DataService:
                 records = b",".join(table.render_bytes(i) for i in indexes)
                 start, size = str(query.start_position).encode(), str(len(indexes)).encode()
                 body = (
-                    b'{"QueryResponse":{"' + query.entity.encode() + b'":[' + records
-                    + b'],"startPosition":' + start + b',"maxResults":' + size + b"},"
-                )  # fmt: skip
+                    b'{"QueryResponse":{"'
+                    + query.entity.encode()
+                    + b'":['
+                    + records
+                    + b'],"startPosition":'
+                    + start
+                    + b',"maxResults":'
+                    + size
+                    + b"},"
+                )
         return body + _time_field(self.time_text(realm_id)) + b"}"
 
     @staticmethod
@@ -111,10 +118,12 @@ class DataService:
             raise validation(f"Invalid changedSince {changed_since}", "2020") from exc
         if since < self.now() - CDC_LOOKBACK_DAYS * 86_400:
             raise FaultResponse(
-                400, "10000", "Invalid changedSince",
+                400,
+                "10000",
+                "Invalid changedSince",
                 f"cannot process CDC request. changedSince older than fixed days is not supported "
                 f"(at most {CDC_LOOKBACK_DAYS} days)",
-            )  # fmt: skip
+            )
         store = self.stores[realm_id]
         with store.lock:
             picked = self._changed(store, names, since)
@@ -129,9 +138,14 @@ class DataService:
                     for i in indexes
                 )
                 parts.append(
-                    b'{"' + name.encode() + b'":[' + records + b'],"startPosition":1,"maxResults":'
-                    + str(len(indexes)).encode() + b"}"
-                )  # fmt: skip
+                    b'{"'
+                    + name.encode()
+                    + b'":['
+                    + records
+                    + b'],"startPosition":1,"maxResults":'
+                    + str(len(indexes)).encode()
+                    + b"}"
+                )
         inner = b",".join(parts) if parts else b"{}"
         return (
             b'{"CDCResponse":[{"QueryResponse":['

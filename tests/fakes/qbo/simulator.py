@@ -154,11 +154,14 @@ class QboSimulator:
             "client_id": self.client_id,
             "client_secret": self.client_secret,
             "companies": [
-                {"realm_id": realm, "refresh_token": self.current_refresh_token(realm),
-                 "utc_offset": self.stores[realm].company.clock.suffix}
+                {
+                    "realm_id": realm,
+                    "refresh_token": self.current_refresh_token(realm),
+                    "utc_offset": self.stores[realm].company.clock.suffix,
+                }
                 for realm in self.realm_ids
             ],
-        }  # fmt: skip
+        }
 
     # ---- records -----------------------------------------------------------------------------------
     @staticmethod
@@ -220,7 +223,9 @@ class QboSimulator:
             indexes = list(store.tables[name].view(hide_inactive=False))
         for idx in indexes:
             with store.lock:
-                yield self._render(realm_id, name, idx)
+                record = self._render(realm_id, name, idx) if store.tables[name].exists(idx) else None
+            if record is not None:  # rendered under the lock, handed out without it
+                yield record
 
     def is_active(self, realm_id: str, entity: str, id: str) -> bool:
         idx = self._index(realm_id, self._entity(entity), id)

@@ -50,9 +50,13 @@ def build_body(events: list[WebhookEvent], fmt: str) -> bytes:
     by_realm: dict[str, list[dict[str, Any]]] = {}
     for event in events:
         by_realm.setdefault(event.realm_id, []).append(
-            {"name": event.entity, "id": event.id, "operation": event.operation,
-             "lastUpdated": event.last_updated or now}
-        )  # fmt: skip
+            {
+                "name": event.entity,
+                "id": event.id,
+                "operation": event.operation,
+                "lastUpdated": event.last_updated or now,
+            }
+        )
     notifications = [
         {"realmId": realm, "dataChangeEvent": {"entities": entities}} for realm, entities in by_realm.items()
     ]
