@@ -95,14 +95,17 @@ def test_the_same_input_lands_the_same_rows_in_every_backend(
         "sftp only": {"warehouse_uri": "", "stage_uri": sshd_server.uri(sftp_folder), **sftp_settings},
     }
     with ThreadPoolExecutor(max_workers=len(runs)) as pool:  # three target processes side by side
-        finished = {
-            name: pool.submit(run_target, common | c, messages, workdir=tmp_path) for name, c in runs.items()
-        }
+        finished = {}
+        for index, (name, config) in enumerate(runs.items()):
+            workdir = tmp_path / f"run-{index}"  # one folder each: config file names are per process
+            workdir.mkdir()
+            finished[name] = pool.submit(run_target, common | config, messages, workdir=workdir)
     for name, future in finished.items():
         run = future.result()
         assert run.returncode == 0, f"{name}: {run.stderr[-2000:]}"
         assert run.states[-1] == {"position": 2_003}, name
         assert postgres_server.password not in run.stderr
+        assert s3_server.secret_access_key not in run.stderr
 
     in_duckdb = [normalized(r) for r in warehouse_rows(duckdb_file, f"{schema}.invoices")]
     in_postgres = [normalized(r) for r in postgres_rows(postgres_server, schema)]

@@ -152,3 +152,14 @@ def test_a_uri_without_user_or_credentials_is_a_config_error() -> None:
         SftpStorage("sftp://127.0.0.1/stage", {"sftp_password": "x"})
     with pytest.raises(ConfigError, match="sftp_private_key_path or sftp_password"):
         SftpStorage("sftp://u@127.0.0.1/stage", {})
+
+
+@pytest.mark.parametrize("value", [False, "false", "0", "", None])
+def test_only_an_explicit_true_skips_the_host_key_check(
+    sshd_server: SshdServer, folder: Path, tmp_path: Path, value: object
+) -> None:
+    empty = tmp_path / "known_hosts"
+    empty.write_text("")
+    config = settings(sshd_server, sftp_known_hosts_path=str(empty), sftp_skip_host_key_check=value)
+    with pytest.raises(StageError, match="is not in"):
+        SftpStorage(sshd_server.uri(folder), config).check()

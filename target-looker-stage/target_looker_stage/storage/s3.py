@@ -65,7 +65,8 @@ class S3Storage:
                 "set both aws_access_key_id and aws_secret_access_key, or neither (to use the default AWS "
                 "credential chain)"
             )
-        self._secrets = [s for s in (secret, urlsplit(endpoint or "").password) if s]
+        # Defence in depth (messages are built without secrets); too-short values would only mangle the text.
+        self._secrets = [s for s in (secret, urlsplit(endpoint or "").password) if s and len(s) >= 4]
         self._endpoint = endpoint
         where = f" at {_without_userinfo(endpoint)}" if endpoint else ""
         self.display_uri = f"s3://{self.bucket}/{self.prefix}".rstrip("/") + where

@@ -61,7 +61,8 @@ class SftpStorage:
         self._key_path = str(Path(key_path).expanduser()) if key_path else None
         if self._password is None and self._key_path is None:
             raise ConfigError("SFTP stage needs sftp_private_key_path or sftp_password; set one of them")
-        self._skip_host_key_check = bool(config.get("sftp_skip_host_key_check", False))
+        skip = config.get("sftp_skip_host_key_check", False)
+        self._skip_host_key_check = skip is True or str(skip).strip().lower() in {"true", "1", "yes"}
         known = str(config.get("sftp_known_hosts_path") or DEFAULT_KNOWN_HOSTS)
         self._known_hosts = Path(known).expanduser()
         shown_port = f":{self.port}" if self.port != 22 else ""
@@ -74,7 +75,7 @@ class SftpStorage:
 
     def _fail(self, action: str, reason: str, fix: str) -> NoReturn:
         message = f"SFTP stage {self.display_uri}: cannot {action}: {reason}; {fix}"
-        if self._password:
+        if self._password and len(self._password) >= 4:  # defence in depth; messages never include it
             message = message.replace(self._password, "***")
         raise StageError(_one_line(message)) from None
 

@@ -97,7 +97,7 @@ class PostgresWarehouse:
                 f"warehouse URI {redact_uri(uri)} is not PostgreSQL; use postgresql://user:password@host:port/db"
             )
         self._uri = uri
-        self._secrets = [s for s in {parts.password or "", unquote(parts.password or "")} if s]
+        self._secrets = [s for s in {parts.password or "", unquote(parts.password or "")} if len(s) >= 4]
         self.display_uri = redact_uri(uri)
         self._connect_timeout = int(config.get("postgres_connect_timeout") or DEFAULT_CONNECT_TIMEOUT_S)
         self._conn: psycopg.Connection[tuple[Any, ...]] | None = None
