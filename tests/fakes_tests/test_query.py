@@ -173,3 +173,38 @@ def test_updated_record_moves_to_the_end_of_last_updated_order(qbo_sim: QboSimul
     assert rows[-1]["Id"] == "1"
     assert rows[-1]["PrivateNote"] == "changed"
     assert rows[-1]["SyncToken"] == updated["SyncToken"]
+
+
+def test_id_conditions_select_single_records(qbo_sim: QboSimulator) -> None:
+    company = Company(qbo_sim)
+
+    one = company.rows("select * from Invoice where Id = '7'")
+    some = company.rows("select * from Invoice where Id in ('3', '5', '999999')")
+
+    assert [row["Id"] for row in one] == ["7"]
+    assert sorted(row["Id"] for row in some) == ["3", "5"]
+
+
+def test_descending_order_and_upper_bound(qbo_sim: QboSimulator) -> None:
+    company = Company(qbo_sim)
+    ascending = company.rows("select * from Bill orderby Metadata.LastUpdatedTime maxresults 1000")
+    pivot = ascending[10]["MetaData"]["LastUpdatedTime"]
+
+    descending = company.rows("select * from Bill orderby Metadata.LastUpdatedTime desc maxresults 1000")
+    older = company.rows(f"select * from Bill where Metadata.LastUpdatedTime < '{pivot}' maxresults 1000")
+
+    assert [r["Id"] for r in descending] == [r["Id"] for r in reversed(ascending)]
+    assert {r["Id"] for r in older} == {
+        r["Id"] for r in ascending if parse_iso(r["MetaData"]["LastUpdatedTime"]) < parse_iso(pivot)
+    }
+
+
+def test_active_false_selects_only_inactive_rows(qbo_sim: QboSimulator) -> None:
+    company = Company(qbo_sim)
+
+    inactive = company.rows("select * from Customer where Active = false maxresults 1000")
+
+    assert inactive
+    assert all(row["Active"] is False for row in inactive)
+    total = qbo_sim.count(company.realm_id, "Customer")
+    assert len(inactive) == total - qbo_sim.count(company.realm_id, "Customer", include_inactive=False)
