@@ -72,32 +72,31 @@ class DataService:
     def _select(table: EntityTable, query: Query) -> tuple[list[int], int]:
         """Indexes on the requested page and the number of matching rows."""
         wants = query.active if table.is_list else {True, False}
-        view = table.view(hide_inactive=wants == {True})
-        lo = 0
-        if query.lut_min is not None:
-            lo = (
-                table.until(view, query.lut_min, inclusive=False)
-                if query.lut_min_inclusive
-                else table.until(view, query.lut_min, inclusive=True)
-            )
-        hi = len(view)
-        if query.lut_max is not None:
-            hi = table.until(view, query.lut_max, inclusive=query.lut_max_inclusive)
+        lut = table.lut
+        low, high = query.lut_min, query.lut_max
         if query.ids is not None or wants == {False}:
-            matching = [i for i in islice(view, lo, max(lo, hi)) if _keep(table, i, query, wants)]
-        else:
-            matching = None
-        total = len(matching) if matching is not None else max(hi - lo, 0)
-        skip = query.start_position - 1
-        size = max(min(query.max_results, MAX_RESULTS_LIMIT), 0)
-        if matching is not None:
-            ordered = matching[::-1] if query.descending else matching
-            return ordered[skip : skip + size], total
+            if query.ids is not None:
+                candidates = [int(i) - 1 for i in query.ids if i.isdigit() and table.exists(int(i) - 1)]
+                candidates.sort(key=lut.__getitem__)
+            else:
+                candidates = list(table.view(hide_inactive=False))
+            matching = [
+                i for i in candidates
+                if (not table.flags[i] & INACTIVE) in wants
+                and (low is None or lut[i] > low or (query.lut_min_inclusive and lut[i] == low))
+                and (high is None or lut[i] < high or (query.lut_max_inclusive and lut[i] == high))
+            ]  # fmt: skip
+            return _page(matching, query), len(matching)
+        view = table.view(hide_inactive=wants == {True})
+        lo = 0 if low is None else table.until(view, low, inclusive=not query.lut_min_inclusive)
+        hi = len(view) if high is None else table.until(view, high, inclusive=query.lut_max_inclusive)
+        hi = max(lo, hi)
+        skip, size = query.start_position - 1, max(min(query.max_results, MAX_RESULTS_LIMIT), 0)
         if query.descending:
             end = hi - skip
-            return list(reversed(view[max(end - size, lo) : max(end, lo)])), total
+            return list(reversed(view[max(end - size, lo) : max(end, lo)])), hi - lo
         start = lo + skip
-        return list(view[start : min(start + size, hi)]) if start < hi else [], total
+        return (list(view[start : min(start + size, hi)]) if start < hi else []), hi - lo
 
     # ---- change data capture -----------------------------------------------------------------------
     def cdc(self, realm_id: str, entities_param: str | None, changed_since: str | None) -> bytes:
@@ -249,8 +248,7 @@ class DataService:
         self._notify(realm_id, entity, idx, "Delete")
 
 
-def _keep(table: EntityTable, idx: int, query: Query, wants: set[bool]) -> bool:
-    if query.ids is not None and str(idx + 1) not in query.ids:
-        return False
-    active = not table.flags[idx] & INACTIVE
-    return active in wants
+def _page(matching: list[int], query: Query) -> list[int]:
+    ordered = matching[::-1] if query.descending else matching
+    skip = query.start_position - 1
+    return ordered[skip : skip + max(min(query.max_results, MAX_RESULTS_LIMIT), 0)]
