@@ -67,7 +67,7 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait()
 
 
-def _require(path: Path | None, what: str) -> Path:
+def require(path: Path | None, what: str) -> Path:
     if path is None or not path.exists():
         raise ServiceUnavailableError(f"{what} not found; install it with `make system-deps`")
     return path
@@ -97,7 +97,7 @@ def _postgres_bin_dir() -> Path:
 
     candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=version)
     found = [c for c in candidates if (c / "initdb").exists()]
-    return _require(found[-1] if found else None, "PostgreSQL server binaries (/usr/lib/postgresql/*/bin)")
+    return require(found[-1] if found else None, "PostgreSQL server binaries (/usr/lib/postgresql/*/bin)")
 
 
 @contextmanager
@@ -178,15 +178,13 @@ class SshdServer:
 
 
 def _keygen(path: Path) -> None:
-    keygen = _require(
-        Path(shutil.which("ssh-keygen") or "/usr/bin/ssh-keygen"), "ssh-keygen (openssh-client)"
-    )
+    keygen = require(Path(shutil.which("ssh-keygen") or "/usr/bin/ssh-keygen"), "ssh-keygen (openssh-client)")
     subprocess.run([str(keygen), "-q", "-t", "ed25519", "-N", "", "-C", "tests", "-f", str(path)], check=True)
 
 
 @contextmanager
 def run_sshd_server() -> Iterator[SshdServer]:
-    sshd = _require(Path("/usr/sbin/sshd"), "OpenSSH server /usr/sbin/sshd")
+    sshd = require(Path("/usr/sbin/sshd"), "OpenSSH server /usr/sbin/sshd")
     tmp = Path(tempfile.mkdtemp(prefix="sshdtest-"))
     (tmp / "root").mkdir()
     host_key, client_key = tmp / "host_key", tmp / "client_key"
@@ -290,7 +288,7 @@ def _http_ok(url: str) -> bool:
 
 @contextmanager
 def run_s3_server(bucket: str = "stage-bucket") -> Iterator[S3Server]:
-    moto = _require(Path(sys.executable).parent / "moto_server", "moto_server (pip install 'moto[server]')")
+    moto = require(Path(sys.executable).parent / "moto_server", "moto_server (pip install 'moto[server]')")
     port = free_port()
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import paramiko
 import psycopg
 import pytest
 
-from tests.services import PostgresServer, S3Server, SshdServer
+from tests.services import PostgresServer, S3Server, ServiceUnavailableError, SshdServer, require
 
 
 def test_postgres_accepts_the_role_password_over_tcp(postgres_server: PostgresServer) -> None:
@@ -52,3 +54,8 @@ def test_s3_server_has_the_bucket(s3_server: S3Server) -> None:
     listed = client.list_objects_v2(Bucket=s3_server.bucket, Prefix="probe/")
     assert [o["Key"] for o in listed["Contents"]] == ["probe/x"]
     client.delete_object(Bucket=s3_server.bucket, Key="probe/x")
+
+
+def test_a_missing_binary_says_how_to_install_it(tmp_path: Path) -> None:
+    with pytest.raises(ServiceUnavailableError, match=r"thing not found; install it with `make system-deps`"):
+        require(tmp_path / "no-such-binary", "thing")

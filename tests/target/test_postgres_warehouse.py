@@ -372,3 +372,30 @@ def test_nul_characters_become_replacement_characters(
         ("a\ufffdb", "x\ufffdy"),
         ("", "C:\\u0000dir"),
     ]
+
+
+def test_a_session_the_server_dropped_is_replaced_before_the_next_batch(
+    warehouse: PostgresWarehouse, schema: str, query: Any, postgres_server: PostgresServer
+) -> None:
+    warehouse.ping_after_idle_s = 0  # as if the tap had paged for a long time between two batches
+    spec = spec_of(schema)
+    load(warehouse, spec, [invoice("1", 1)])
+    with psycopg.connect(postgres_server.admin_conninfo, autocommit=True) as admin:
+        dropped = admin.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = %s",
+            ("target-looker-stage",),
+        ).fetchone()
+    assert dropped is not None
+    assert dropped[0] == 1
+    load(warehouse, spec, [invoice("2", 1)])
+    assert query(f"SELECT id FROM {schema}.invoices ORDER BY id") == [("1",), ("2",)]
+
+
+def test_a_password_given_as_a_uri_parameter_is_redacted_too() -> None:
+    warehouse = PostgresWarehouse(
+        "postgresql://looker@127.0.0.1:5/db?sslmode=disable&password=Param-Secret", {}
+    )
+    assert warehouse.display_uri == "postgresql://looker@127.0.0.1:5/db?sslmode=disable&password=***"
+    with pytest.raises(WarehouseError) as raised:
+        warehouse.check()
+    assert "Param-Secret" not in str(raised.value)

@@ -163,3 +163,14 @@ def test_only_an_explicit_true_skips_the_host_key_check(
     config = settings(sshd_server, sftp_known_hosts_path=str(empty), sftp_skip_host_key_check=value)
     with pytest.raises(StageError, match="is not in"):
         SftpStorage(sshd_server.uri(folder), config).check()
+
+
+def test_after_close_the_next_call_reconnects(sshd_server: SshdServer, folder: Path, tmp_path: Path) -> None:
+    local = tmp_path / "x.parquet"
+    local.write_bytes(b"PAR1")
+    stage = SftpStorage(sshd_server.uri(folder), settings(sshd_server))
+    stage.put_file(local, "a/x.parquet")
+    stage.close()
+    stage.put_file(local, "a/y.parquet")
+    assert stage.list_keys() == ["a/x.parquet", "a/y.parquet"]
+    stage.close()

@@ -18,6 +18,7 @@ import paramiko
 from target_looker_stage.errors import ConfigError, StageError
 
 CONNECT_TIMEOUT_S = 10
+KEEPALIVE_S = 30
 DEFAULT_KNOWN_HOSTS = "~/.ssh/known_hosts"
 
 
@@ -137,6 +138,9 @@ class SftpStorage:
                 f"{host_entry} is unreachable ({reason})",
                 "check the host and port in stage_uri, that the SSH server runs and the firewall allows it",
             )
+        transport = client.get_transport()
+        if transport is not None:
+            transport.set_keepalive(KEEPALIVE_S)  # idle NAT/firewall timeouts between batches
         self._ssh, self._sftp = client, sftp
         return sftp
 

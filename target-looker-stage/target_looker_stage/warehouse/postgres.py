@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 import psycopg
 import pyarrow as pa
@@ -40,16 +41,24 @@ _ARROW_TYPES: dict[ColumnKind, pa.DataType] = {
 
 
 def redact_uri(uri: str) -> str:
-    """The URI with its password replaced by ``***`` (also when the URI does not parse)."""
+    """The URI with its password (user info or ``?password=`` parameter) replaced by ``***``."""
     try:
         parts = urlsplit(uri)
-        if parts.password is None:
-            return uri
-        host = parts.hostname or ""
-        netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
-        return urlunsplit(parts._replace(netloc=netloc))
+        netloc = parts.netloc
+        if parts.password is not None:
+            netloc = f"{parts.username or ''}:***@{parts.hostname or ''}" + (
+                f":{parts.port}" if parts.port else ""
+            )
+        query = re.sub(r"(^|&)password=[^&]*", r"\1password=***", parts.query)
+        return urlunsplit(parts._replace(netloc=netloc, query=query))
     except ValueError:
-        return re.sub(r"//([^:/@]*):[^@]*@", r"//\1:***@", uri)
+        return re.sub(r"//([^:/@]*):[^@]*@", r"//\1:***@", re.sub(r"password=[^&]*", "password=***", uri))
+
+
+def _passwords(uri: str) -> list[str]:
+    parts = urlsplit(uri)
+    found = [parts.password or ""] + [v for k, v in parse_qsl(parts.query) if k == "password"]
+    return [s for p in found for s in {p, unquote(p)} if len(s) >= 4]
 
 
 _JSON_NUL = re.compile(r"\\\\|\\u0000")
@@ -89,6 +98,8 @@ class PostgresWarehouse:
     ``config`` may hold ``postgres_connect_timeout`` (seconds, default 10).
     """
 
+    ping_after_idle_s = 30.0
+
     def __init__(self, uri: str, config: Mapping[str, Any] | None = None) -> None:
         config = config or {}
         parts = urlsplit(uri)
@@ -97,10 +108,11 @@ class PostgresWarehouse:
                 f"warehouse URI {redact_uri(uri)} is not PostgreSQL; use postgresql://user:password@host:port/db"
             )
         self._uri = uri
-        self._secrets = [s for s in {parts.password or "", unquote(parts.password or "")} if len(s) >= 4]
+        self._secrets = _passwords(uri)
         self.display_uri = redact_uri(uri)
         self._connect_timeout = int(config.get("postgres_connect_timeout") or DEFAULT_CONNECT_TIMEOUT_S)
         self._conn: psycopg.Connection[tuple[Any, ...]] | None = None
+        self._last_used = 0.0
         self._stored: dict[tuple[str, str], dict[str, ColumnKind]] = {}
 
     # ----------------------------------------------------------------------------------------- plumbing
@@ -111,8 +123,18 @@ class PostgresWarehouse:
         return one_line(text)
 
     def _connection(self) -> psycopg.Connection[tuple[Any, ...]]:
+        """The open session; after ``ping_after_idle_s`` idle seconds it is pinged first and replaced when the
+        server dropped it meanwhile (restart, idle timeout), so a slow tap does not fail the next batch."""
         if self._conn is not None and not self._conn.closed:
-            return self._conn
+            if time.monotonic() - self._last_used < self.ping_after_idle_s:
+                self._last_used = time.monotonic()
+                return self._conn
+            try:
+                self._conn.execute("SELECT 1")
+                self._last_used = time.monotonic()
+                return self._conn
+            except psycopg.OperationalError:
+                self.close()
         try:
             conn = psycopg.connect(
                 self._uri,
@@ -127,7 +149,7 @@ class PostgresWarehouse:
                 "check the host, port, database, user and password in the warehouse URI and that the server "
                 "accepts connections from this machine"
             ) from None
-        self._conn = conn
+        self._conn, self._last_used = conn, time.monotonic()
         return conn
 
     def _fail(self, action: str, spec: TableSpec, exc: psycopg.Error) -> WarehouseError:
@@ -136,7 +158,7 @@ class PostgresWarehouse:
         detail = exc.diag.message_primary or str(exc)
         return WarehouseError(
             f"PostgreSQL failed to {action} {spec.schema_name}.{spec.name} at {self.display_uri}: "
-            f"{self._clean(detail)}; fix the cause above (permissions, disk, data) and re-run"
+            f"{self._clean(detail)}; nothing of this batch was written: fix that cause and re-run"
         )
 
     def check(self) -> None:
