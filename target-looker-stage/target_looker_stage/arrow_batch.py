@@ -133,8 +133,37 @@ def _key_function(keys: Sequence[str]) -> Callable[[dict[str, Any]], Hashable]:
 
 
 def records_to_table(spec: TableSpec, records: Sequence[dict[str, Any]]) -> pa.Table:
-    """Columns in spec order; properties a record lacks are NULL, properties the spec lacks are dropped."""
-    arrays = [_column_array(spec, column, [r.get(column.name) for r in records]) for column in spec.columns]
+    """Columns in spec order; properties a record lacks are NULL, properties the spec lacks are dropped.
+
+    Fast path: scalar columns in one ``Table.from_pylist`` call (timestamps and dates as text, then one Arrow
+    cast each), nested columns encoded value by value. Any value the fast path rejects sends the batch through
+    the column-by-column conversion, which accepts what can be stored exactly and names what cannot."""
+    try:
+        return _fast_table(spec, records)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError, TypeError):
+        arrays = [_column_array(spec, c, [r.get(c.name) for r in records]) for c in spec.columns]
+        return pa.Table.from_arrays(arrays, schema=arrow_schema(spec))
+
+
+def _fast_table(spec: TableSpec, records: Sequence[dict[str, Any]]) -> pa.Table:
+    as_text = ("timestamp", "date", "json")
+    scalar_fields = [
+        pa.field(c.name, pa.string() if c.kind in ("timestamp", "date") else ARROW_TYPES[c.kind])
+        for c in spec.columns
+        if c.kind != "json"
+    ]
+    scalars = pa.Table.from_pylist(records, schema=pa.schema(scalar_fields)) if scalar_fields else None
+    encode = _JSON.encode
+    arrays = []
+    for column in spec.columns:
+        if column.kind == "json":
+            name = column.name
+            encoded = [None if (v := r.get(name)) is None else encode(v) for r in records]
+            arrays.append(pa.array(encoded, pa.binary()).cast(pa.string()))
+            continue
+        assert scalars is not None
+        array = scalars.column(column.name).combine_chunks()
+        arrays.append(array.cast(ARROW_TYPES[column.kind]) if column.kind in as_text else array)
     return pa.Table.from_arrays(arrays, schema=arrow_schema(spec))
 
 

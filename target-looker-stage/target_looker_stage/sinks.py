@@ -31,9 +31,9 @@ _DELETED_AT_SCHEMA = {"type": ["null", "string"], "format": "date-time"}
 
 
 class LookerStageSink(BatchSink):
-    """Batches of ``batch_size_rows`` records (default 10,000) -> Parquet stage + warehouse, in that order."""
+    """Batches of ``batch_size_rows`` records (default 5,000) -> Parquet stage + warehouse, in that order."""
 
-    MAX_SIZE_DEFAULT = 10_000
+    MAX_SIZE_DEFAULT = 5_000
 
     def __init__(
         self,

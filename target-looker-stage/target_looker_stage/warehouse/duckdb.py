@@ -36,6 +36,11 @@ DUCKDB_TYPES: Final[dict[ColumnKind, str]] = {
 }
 KIND_OF_DUCKDB_TYPE: Final[dict[str, ColumnKind]] = {v: k for k, v in DUCKDB_TYPES.items()}
 _METADATA_PREFIX: Final = "_sdc_"
+#: Bounded memory: DuckDB spills to disk past this instead of growing with the table.
+DUCKDB_SETTINGS: Final[dict[str, str | bool | int | float | list[str]]] = {
+    "memory_limit": "256MB",
+    "preserve_insertion_order": "false",
+}
 
 
 def cast(expression: str, from_kind: ColumnKind, to_kind: ColumnKind) -> str:
@@ -83,7 +88,7 @@ class DuckDBWarehouse:
             try:
                 if self.path != ":memory:":
                     Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-                self._connection = duckdb.connect(self.path)
+                self._connection = duckdb.connect(self.path, config=dict(DUCKDB_SETTINGS))
             except (OSError, duckdb.Error) as exc:
                 first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                 msg = f"cannot open DuckDB database {self.display_uri}: {first}"
