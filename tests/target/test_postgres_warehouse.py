@@ -399,3 +399,16 @@ def test_a_password_given_as_a_uri_parameter_is_redacted_too() -> None:
     with pytest.raises(WarehouseError) as raised:
         warehouse.check()
     assert "Param-Secret" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("uri", "shown"),
+    [
+        ("postgresql://u:Pass-1234@db.example:6432/wh", "postgresql://u:***@db.example:6432/wh"),
+        ("postgresql://u:Pass-1234@[::1]:5432/wh", "postgresql://u:***@[::1]:5432/wh"),
+        ("postgresql://u:P%40ss-1234@db/wh?sslmode=require", "postgresql://u:***@db/wh?sslmode=require"),
+        ("postgresql://u@db/wh", "postgresql://u@db/wh"),
+    ],
+)
+def test_display_uri_hides_only_the_password(uri: str, shown: str) -> None:
+    assert PostgresWarehouse(uri, {}).display_uri == shown

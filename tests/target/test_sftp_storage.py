@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 import uuid
 from pathlib import Path
@@ -173,4 +174,17 @@ def test_after_close_the_next_call_reconnects(sshd_server: SshdServer, folder: P
     stage.close()
     stage.put_file(local, "a/y.parquet")
     assert stage.list_keys() == ["a/x.parquet", "a/y.parquet"]
+    stage.close()
+
+
+def test_folders_removed_between_uploads_are_created_again(
+    sshd_server: SshdServer, folder: Path, tmp_path: Path
+) -> None:
+    local = tmp_path / "x.parquet"
+    local.write_bytes(b"PAR1")
+    stage = SftpStorage(sshd_server.uri(folder), settings(sshd_server))
+    stage.put_file(local, "stream=a/realm_id=1/x.parquet")
+    shutil.rmtree(folder)  # e.g. an operator cleaned the stage while the target was running
+    stage.put_file(local, "stream=a/realm_id=1/y.parquet")
+    assert stage.list_keys() == ["stream=a/realm_id=1/y.parquet"]
     stage.close()

@@ -4,7 +4,6 @@ folder, then renamed over the final name with the ``posix-rename@openssh.com`` e
 from __future__ import annotations
 
 import contextlib
-import errno
 import socket
 import stat
 import uuid
@@ -183,18 +182,23 @@ class SftpStorage:
     def put_file(self, local_path: Path, key: str) -> None:
         final = self._remote(key)
         folder, name = str(PurePosixPath(final).parent), PurePosixPath(final).name
-        temporary = f"{folder}/.{name}.{uuid.uuid4().hex}.tmp"
-        sftp = self._connect()
-        try:
-            self._makedirs(sftp, folder)
-            sftp.put(str(local_path), temporary, confirm=True)
-            sftp.posix_rename(temporary, final)
-        except (OSError, paramiko.SSHException) as exc:
-            with contextlib.suppress(OSError, paramiko.SSHException):  # never created, or connection gone
-                sftp.remove(temporary)
-            self._fail(
-                f"upload {key}", str(exc) or type(exc).__name__, "check free space and write permission"
-            )
+        for attempt in (1, 2):
+            temporary = f"{folder}/.{name}.{uuid.uuid4().hex}.tmp"
+            sftp = self._connect()
+            try:
+                self._makedirs(sftp, folder)
+                sftp.put(str(local_path), temporary, confirm=True)
+                sftp.posix_rename(temporary, final)
+                return
+            except (OSError, paramiko.SSHException) as exc:
+                with contextlib.suppress(OSError, paramiko.SSHException):  # never created, or connection gone
+                    sftp.remove(temporary)
+                if attempt == 1 and folder in self._made_dirs:
+                    self._made_dirs.clear()  # someone removed folders meanwhile: create them again, once
+                    continue
+                self._fail(
+                    f"upload {key}", str(exc) or type(exc).__name__, "check free space and write permission"
+                )
 
     def get_bytes(self, key: str) -> bytes:
         sftp = self._connect()
@@ -232,9 +236,10 @@ class SftpStorage:
         sftp = self._connect()
         try:
             sftp.remove(self._remote(key))
+        except FileNotFoundError:
+            pass  # already gone: that is what was asked
         except OSError as exc:
-            if getattr(exc, "errno", None) != errno.ENOENT and not isinstance(exc, FileNotFoundError):
-                self._fail(f"delete {key}", exc.strerror or str(exc), "check write permission")
+            self._fail(f"delete {key}", exc.strerror or str(exc), "check write permission")
 
     def close(self) -> None:
         if self._sftp is not None:

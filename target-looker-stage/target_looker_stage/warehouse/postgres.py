@@ -46,9 +46,8 @@ def redact_uri(uri: str) -> str:
         parts = urlsplit(uri)
         netloc = parts.netloc
         if parts.password is not None:
-            netloc = f"{parts.username or ''}:***@{parts.hostname or ''}" + (
-                f":{parts.port}" if parts.port else ""
-            )
+            host = parts.netloc.rpartition("@")[2]  # host[:port] as written (IPv6 brackets kept)
+            netloc = f"{parts.username or ''}:***@{host}"
         query = re.sub(r"(^|&)password=[^&]*", r"\1password=***", parts.query)
         return urlunsplit(parts._replace(netloc=netloc, query=query))
     except ValueError:
@@ -158,7 +157,7 @@ class PostgresWarehouse:
         detail = exc.diag.message_primary or str(exc)
         return WarehouseError(
             f"PostgreSQL failed to {action} {spec.schema_name}.{spec.name} at {self.display_uri}: "
-            f"{self._clean(detail)}; nothing of this batch was written: fix that cause and re-run"
+            f"{self._clean(detail)}; fix that and re-run (each step is one transaction, rolled back on error)"
         )
 
     def check(self) -> None:
