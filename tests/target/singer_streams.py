@@ -239,3 +239,42 @@ def staged_rows(stage: Path, stream: str) -> list[dict[str, Any]]:
     for path in sorted((stage / f"stream={stream}").rglob("*.parquet")):
         rows.extend(pq.read_table(path).to_pylist())
     return sorted(rows, key=lambda r: json.dumps(r, sort_keys=True, default=str))
+
+
+def generated_version(i: int, distinct_ids: int) -> tuple[tuple[str, str], int]:
+    """((realm_id, Id), sync version) of ``generated_invoice(i, distinct_ids)``, without building it."""
+    from target_looker_stage.table_spec import DELETE_VERSION
+
+    invoice_id = i % distinct_ids
+    realm = "9130350000000001" if invoice_id % 3 else "9130350000000002"
+    version = DELETE_VERSION if i % 97 == 96 else i // distinct_ids
+    return (realm, str(invoice_id)), version
+
+
+def staged_table(
+    stage: Path, stream: str, sort_by: Sequence[str] = ("realm_id", "Id", "_sdc_sync_version")
+) -> Any:
+    """All staged Parquet rows of a stream as one ``pyarrow.Table`` sorted by ``sort_by`` (for equality)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    tables = [pq.read_table(p) for p in sorted((stage / f"stream={stream}").rglob("*.parquet"))]
+    if not tables:
+        return None
+    table = pa.concat_tables(tables, promote_options="default")
+    return table.sort_by([(name, "ascending") for name in sort_by]).combine_chunks()
+
+
+def tables_differ(first: Path, second: Path, table: str) -> int:
+    """Rows of ``table`` in one DuckDB file and not the other (multiset difference, both ways)."""
+    import duckdb
+
+    with duckdb.connect() as connection:
+        connection.execute(f"ATTACH '{first}' AS a (READ_ONLY)")
+        connection.execute(f"ATTACH '{second}' AS b (READ_ONLY)")
+        query = f"SELECT count(*) FROM (SELECT * FROM a.{table} EXCEPT ALL SELECT * FROM b.{table})"
+        one = connection.execute(query).fetchone()
+        other = connection.execute(
+            query.replace("a.", "x.").replace("b.", "a.").replace("x.", "b.")
+        ).fetchone()
+    return int(one[0] if one else 0) + int(other[0] if other else 0)
