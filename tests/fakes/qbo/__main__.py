@@ -42,6 +42,7 @@ def _parser() -> argparse.ArgumentParser:
         "--rpm", type=int, default=SimConfig.requests_per_minute, help="requests/minute/company"
     )
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every data request")
+    parser.add_argument("--no-prefetch", action="store_true", help="do not render the next page ahead")
     parser.add_argument("--credentials-file", type=Path, help="also write the credentials JSON here")
     return parser
 
@@ -55,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         access_token_ttl=args.token_ttl,
         requests_per_minute=args.rpm,
         latency=args.latency,
+        prefetch=not args.no_prefetch,
     )
     sim = QboSimulator(config)
     sim.start(args.port)

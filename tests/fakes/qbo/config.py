@@ -26,3 +26,4 @@ class SimConfig:
     random_fault_probability: float = 0.0  # share of data requests answered with a random 5xx (seeded)
     anchor: datetime | None = None
     render_cache_mb: int = 128  # serialized bodies kept for re-reads, shared by all companies
+    prefetch: bool = True  # render the next query page in the background (needs the render cache)

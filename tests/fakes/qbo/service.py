@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from itertools import islice
 from typing import Any
 
 from tests.fakes.qbo.catalog import BY_LOWER, ENTITIES, NOT_IN_CDC
 from tests.fakes.qbo.faults import FaultResponse, not_found, query_parser_error, stale_object, validation
+from tests.fakes.qbo.prefetch import Prefetcher
 from tests.fakes.qbo.query import MAX_RESULTS_LIMIT, Query, QueryError, parse_query
 from tests.fakes.qbo.render import dumps
 from tests.fakes.qbo.store import DELETED, INACTIVE, CompanyStore, EntityTable
@@ -34,6 +36,7 @@ class DataService:
         self.stores = stores
         self.now = now
         self.listeners: list[ChangeListener] = []
+        self.prefetcher: Prefetcher | None = None
 
     def time_text(self, realm_id: str) -> str:
         return self.stores[realm_id].company.clock.millis(self.now())
@@ -46,26 +49,29 @@ class DataService:
             raise query_parser_error(str(exc)) from exc
         store = self.stores[realm_id]
         table = store.tables[query.entity]
+        prefetcher = self.prefetcher if not query.count else None
         with store.lock:
             indexes, total = self._select(table, query)
-            if query.count:
-                body = b'{"QueryResponse":{"totalCount":' + str(total).encode() + b"},"
-            elif not indexes:
-                body = b'{"QueryResponse":{},'
-            else:
-                records = b",".join(table.render_bytes(i) for i in indexes)
-                start, size = str(query.start_position).encode(), str(len(indexes)).encode()
-                body = (
-                    b'{"QueryResponse":{"'
-                    + query.entity.encode()
-                    + b'":['
-                    + records
-                    + b'],"startPosition":'
-                    + start
-                    + b',"maxResults":'
-                    + size
-                    + b"},"
-                )
+            following: list[int] = []
+            if prefetcher is not None and len(indexes) == query.max_results:
+                after = replace(query, start_position=query.start_position + query.max_results)
+                following = self._select(table, after)[0]
+        if prefetcher is not None and indexes:
+            prefetcher.wait_for(table, indexes)
+        if query.count:
+            body = b'{"QueryResponse":{"totalCount":' + str(total).encode() + b"},"
+        elif not indexes:
+            body = b'{"QueryResponse":{},'
+        else:
+            with store.lock:
+                records = b",".join(table.render_bytes(i) for i in indexes if table.exists(i))
+            start, size = str(query.start_position).encode(), str(len(indexes)).encode()
+            body = (
+                b'{"QueryResponse":{"' + query.entity.encode() + b'":[' + records
+                + b'],"startPosition":' + start + b',"maxResults":' + size + b"},"
+            )  # fmt: skip
+        if prefetcher is not None and following:
+            prefetcher.submit(store, table, following)
         return body + _time_field(self.time_text(realm_id)) + b"}"
 
     @staticmethod

@@ -20,6 +20,7 @@ from tests.fakes.qbo.catalog import BY_LOWER
 from tests.fakes.qbo.config import SimConfig
 from tests.fakes.qbo.limits import FaultInjector, RateLimiter
 from tests.fakes.qbo.oauth import TokenAuthority
+from tests.fakes.qbo.prefetch import Prefetcher
 from tests.fakes.qbo.render import make_company
 from tests.fakes.qbo.service import DataService
 from tests.fakes.qbo.store import INACTIVE, CompanyStore
@@ -84,6 +85,8 @@ class QboSimulator:
         for realm in self.realm_ids:
             self.authority.enroll(realm)
         self.service = DataService(self.stores, self.now)
+        if config.prefetch:
+            self.service.prefetcher = Prefetcher()
         self.limiter = RateLimiter(config.requests_per_minute, config.max_concurrent)
         self.injector = FaultInjector(
             config.seed, config.random_fault_probability, config.xml_throttle_probability
@@ -120,6 +123,9 @@ class QboSimulator:
         if self.webhook_emitter is not None:
             self.webhook_emitter.close()
             self.webhook_emitter = None
+        if self.service.prefetcher is not None:
+            self.service.prefetcher.close()
+            self.service.prefetcher = None
 
     def __enter__(self) -> QboSimulator:
         if self._server is None:
