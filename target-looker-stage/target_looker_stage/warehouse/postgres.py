@@ -205,8 +205,9 @@ class PostgresWarehouse:
     def _schema_change(self, spec: TableSpec, column: str, old: str, new: str) -> SchemaChangeError:
         stream = spec.stream_name or spec.name
         return SchemaChangeError(
-            f"stream {stream}: column {column} is {old} in {spec.schema_name}.{spec.name} but the incoming "
-            f"schema says {new}; migrate or rename the column (or drop the table to reload it) and re-run"
+            f"stream '{stream}': column '{column}' cannot change from {old} to {new} in "
+            f"{spec.schema_name}.{spec.name}; migrate or rename the column (or drop the table to reload it) "
+            "and re-run"
         )
 
     def _plan(self, spec: TableSpec, existing: dict[str, str], keys: list[str]) -> list[sql.Composed]:
@@ -221,18 +222,21 @@ class PostgresWarehouse:
             pg_type = existing[column.name]
             old = q.KIND_OF_PG_TYPE.get(pg_type)
             if old is None:
-                raise self._schema_change(spec, column.name, pg_type, column.kind)
+                raise self._schema_change(spec, column.name, pg_type, q.PG_TYPES[column.kind])
             if old == column.kind or (column.kind, old) in WIDENINGS:
                 stored[column.name] = old  # same, or the stored column already holds a wider type
             elif (old, column.kind) in WIDENINGS:
                 statements.append(q.widen_column(spec, column.name, old, column.kind))
                 stored[column.name] = column.kind
             else:
-                raise self._schema_change(spec, column.name, old, column.kind)
+                raise self._schema_change(spec, column.name, pg_type, q.PG_TYPES[column.kind])
         if self._upserts(spec) and keys != list(spec.key_properties):
             if keys:
-                raise self._schema_change(
-                    spec, "primary key", f"({', '.join(keys)})", f"({', '.join(spec.key_properties)})"
+                stored_key, declared = ", ".join(keys), ", ".join(spec.key_properties)
+                raise SchemaChangeError(
+                    f"stream '{spec.stream_name or spec.name}': {spec.schema_name}.{spec.name} has primary "
+                    f"key ({stored_key}) but the stream now declares ({declared}); "
+                    "rename or drop the table to change the key"
                 )
             statements.append(q.add_primary_key(spec))
         self._stored[(spec.schema_name, spec.name)] = stored
