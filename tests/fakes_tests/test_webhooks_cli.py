@@ -131,6 +131,28 @@ def test_mutations_can_emit_webhooks(qbo_sim: QboSimulator, receiver: Receiver) 
     assert updated["MetaData"]["LastUpdatedTime"][:19] == _local(entity["lastUpdated"], qbo_sim, realm)[:19]
 
 
+def test_webhook_emission_can_be_configured_over_http(qbo_sim: QboSimulator, receiver: Receiver) -> None:
+    realm = qbo_sim.realm_ids[1]
+    configure = f"{qbo_sim.base_url}/admin/webhooks/configure"
+    body = {"url": receiver.url, "verifier_token": VERIFIER, "format": "cloudevents"}
+    assert requests.post(configure, json=body, timeout=10).status_code == 200
+
+    qbo_sim.delete(realm, "Bill", "2")
+    assert receiver.arrived.wait(5)
+    requests.post(configure, json={"url": None}, timeout=10)
+    qbo_sim.delete(realm, "Bill", "3")
+
+    [(raw, headers)] = receiver.received
+    assert _verifies(raw, headers)
+    [event] = json.loads(raw)
+    assert (event["type"], event["intuitentityid"], event["intuitaccountid"]) == (
+        "qbo.bill.deleted.v1",
+        "2",
+        realm,
+    )
+    assert qbo_sim.webhook_emitter is None
+
+
 def _local(utc_stamp: str, sim: QboSimulator, realm: str) -> str:
     from tests.fakes.qbo.timefmt import parse_iso
 

@@ -12,6 +12,9 @@ POST   /admin/latency                       {"seconds"}
 POST   /admin/clock                         {"offset_seconds"}
 POST   /admin/webhook                       {"url", "verifier_token", "events": [...], "format",
                                              "duplicate", "reorder"}  -> {"status"}
+POST   /admin/webhooks/configure            {"url" (null: stop), "verifier_token", "format"}: notify
+                                             every later mutation
+GET    /admin/{realm}/{Entity}/{id}         the record (404 when missing or deleted)
 """
 
 from __future__ import annotations
@@ -62,6 +65,12 @@ def _route(sim: QboSimulator, request: Request, parts: list[str]) -> Response:
         return _ok([asdict(record) for record in sim.requests])
     if parts == ["requests", "reset"] and method == "POST":
         sim.reset_requests()
+        return _ok({"ok": True})
+    if parts == ["webhooks", "configure"] and method == "POST":
+        body = _body(request)
+        url = body.get("url")
+        sim.configure_webhooks(str(url) if url else None, str(body.get("verifier_token", "")),
+                               format=str(body.get("format", "legacy")))  # fmt: skip
         return _ok({"ok": True})
     if len(parts) == 2 and parts[0] == "revoke" and method == "POST":
         sim.revoke(parts[1])
