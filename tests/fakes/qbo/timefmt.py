@@ -31,10 +31,15 @@ class LocalClock:
         self.tz = tz
         self.offset_seconds = int(tz.utcoffset(None).total_seconds())
         self.suffix = offset_suffix(tz)
+        self._days: dict[int, str] = {}  # local day number -> "YYYY-MM-DDT"
 
     def seconds(self, epoch: int) -> str:
         """``2026-09-19T13:16:17-07:00`` for integer epoch seconds."""
-        return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch + self.offset_seconds)) + self.suffix
+        day, rest = divmod(epoch + self.offset_seconds, 86_400)
+        prefix = self._days.get(day)
+        if prefix is None:
+            prefix = self._days[day] = time.strftime("%Y-%m-%dT", time.gmtime(day * 86_400))
+        return f"{prefix}{rest // 3600:02d}:{rest // 60 % 60:02d}:{rest % 60:02d}{self.suffix}"
 
     def millis(self, epoch: float) -> str:
         """``2026-11-25T03:14:15.926-07:00`` for float epoch seconds."""
@@ -45,7 +50,11 @@ class LocalClock:
 
     def date(self, epoch: int) -> str:
         """Local calendar date ``YYYY-MM-DD`` of an instant."""
-        return time.strftime("%Y-%m-%d", time.gmtime(epoch + self.offset_seconds))
+        day = (epoch + self.offset_seconds) // 86_400
+        prefix = self._days.get(day)
+        if prefix is None:
+            prefix = self._days[day] = time.strftime("%Y-%m-%dT", time.gmtime(day * 86_400))
+        return prefix[:-1]
 
 
 def parse_iso(text: str) -> float:
