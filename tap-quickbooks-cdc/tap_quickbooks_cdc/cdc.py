@@ -12,7 +12,7 @@ from __future__ import annotations
 import collections
 import typing as t
 
-from tap_quickbooks_cdc.errors import ApiError, CdcWindowError
+from tap_quickbooks_cdc.errors import ApiError, CdcOverflowError, CdcWindowError
 from tap_quickbooks_cdc.records import normalise_time
 
 if t.TYPE_CHECKING:
@@ -89,11 +89,7 @@ class CdcCoordinator:
                 return
             newest = max(_changed_at(o) for o in batch)
             if newest <= since:
-                raise ApiError(
-                    self._client.realm_id,
-                    f"more than {CDC_CAP} {entity} changes share the time {since}: CDC cannot page past "
-                    "them; run again with a state reset for this stream (query backfill).",
-                )
+                raise CdcOverflowError(f"more than {CDC_CAP} {entity} changes share the time {since}")
             since = newest  # inclusive: the boundary second is read again; duplicates are dropped
 
 

@@ -39,6 +39,10 @@ class CdcWindowError(ApiError):
     """changedSince lies outside CDC's look-back window."""
 
 
+class CdcOverflowError(Exception):
+    """Internal: more than 1000 changes of one entity share one timestamp; CDC cannot page past them."""
+
+
 class RetryableError(Exception):
     """Internal: a failure worth retrying with jittered backoff (5xx, 6002, dropped connection, bad JSON)."""
 

@@ -15,6 +15,7 @@ from tap_quickbooks_cdc.realm import RealmRegistry
 from tap_quickbooks_cdc.settings import CONFIG_SCHEMA, Settings, parse_settings
 from tap_quickbooks_cdc.stream_base import Mode, QboStream
 from tap_quickbooks_cdc.streams import STREAM_TYPES
+from tap_quickbooks_cdc.writer import OrjsonSingerWriter
 
 
 class RunFailedError(QboTapError):
@@ -26,6 +27,7 @@ class TapQuickBooksCDC(Tap):
 
     name = "tap-quickbooks-cdc"
     config_jsonschema = CONFIG_SCHEMA
+    message_writer_class = OrjsonSingerWriter
 
     @cached_property
     def settings(self) -> Settings:

@@ -1,0 +1,187 @@
+"""Tap throughput against the QBO simulator: `python -m bench.tap_throughput` prints a table.
+
+Scenarios: backfill of a 100k-record company at zero latency and at 150 ms per request (records/s,
+requests, peak RSS of the tap process), then an incremental run after a few changes, compared with
+reading the same changes by one query per entity.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import typing as t
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.tap_sim_process import SimHandle, SimProcess
+
+TAP = str(Path(sys.executable).with_name("tap-quickbooks-cdc"))
+CHANGED = {"Invoice": 20, "Customer": 10, "Bill": 10, "Payment": 5, "Item": 5}
+
+
+@dataclass
+class Measurement:
+    scenario: str
+    records: int
+    seconds: float
+    tap_cpu_seconds: float
+    data_requests: int
+    peak_rss_mb: float
+    state: dict[str, t.Any]
+
+    @property
+    def rate(self) -> float:
+        return self.records / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_rate(self) -> float:
+        """Records per second of the tap's own CPU time (excludes waiting for the simulator)."""
+        return self.records / self.tap_cpu_seconds if self.tap_cpu_seconds else 0.0
+
+
+def _config(handle: SimHandle, store: Path) -> dict[str, t.Any]:
+    return {
+        "client_id": handle.client_id,
+        "client_secret": handle.client_secret,
+        "companies": [{"realm_id": r, "refresh_token": handle.seeds[r]} for r in handle.realm_ids],
+        "api_base_url": handle.base_url,
+        "token_url": handle.token_url,
+        "token_store": str(store),
+    }
+
+
+def run_tap(
+    sim: SimProcess, scenario: str, workdir: Path, state: dict[str, t.Any] | None = None
+) -> Measurement:
+    """Run the console script once; stdout goes to a file, RSS is sampled every 20 ms."""
+    config_path = workdir / "config.json"
+    config_path.write_text(json.dumps(_config(sim.handle, workdir / "tokens.json")))
+    command = [TAP, "--config", str(config_path)]
+    if state is not None:
+        (workdir / "state.json").write_text(json.dumps(state))
+        command += ["--state", str(workdir / "state.json")]
+    out_path = workdir / "out.jsonl"
+    sim.call("reset_requests")
+    started = time.perf_counter()
+    with out_path.open("wb") as out, (workdir / "tap.log").open("wb") as log:
+        process = subprocess.Popen(command, stdout=out, stderr=log)
+        while True:  # wait4 gives the child's exact CPU time and peak RSS
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            time.sleep(0.02)
+    seconds = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        sys.exit(f"{scenario}: the tap failed, see {workdir / 'tap.log'}")
+    records, last_state = 0, {}
+    with out_path.open("rb") as lines:
+        for line in lines:
+            if line.startswith(b'{"type":"RECORD"'):
+                records += 1
+            elif line.startswith(b'{"type":"STATE"'):
+                last_state = json.loads(line)["value"]
+    cpu = usage.ru_utime + usage.ru_stime
+    return Measurement(
+        scenario, records, seconds, cpu, sim.call("data_requests"), usage.ru_maxrss / 1024, last_state
+    )
+
+
+def query_per_entity_requests(sim: SimProcess, workdir: Path, since: str) -> int:
+    """Requests a connector needs that reads changes with one query (or more) per entity."""
+    from tap_quickbooks_cdc.query import read_pages
+    from tap_quickbooks_cdc.realm import RealmSession
+    from tap_quickbooks_cdc.schemas import ENTITY_FOR_STREAM
+    from tap_quickbooks_cdc.settings import parse_settings
+    from tap_quickbooks_cdc.token_store import open_token_store
+
+    settings = parse_settings(_config(sim.handle, workdir / "tokens.json"))
+    session = RealmSession(
+        settings.companies[0],
+        settings,
+        open_token_store(settings.token_store),
+        logging.getLogger("bench"),
+        dict,
+    )
+    for entity in ENTITY_FOR_STREAM.values():
+        for _ in read_pages(session.client, entity, since):
+            pass
+    return session.client.request_count
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--records", type=int, default=100_000, help="records in the company")
+    parser.add_argument("--latency", type=float, default=0.150, help="seconds per request, 2nd scenario")
+    args = parser.parse_args(argv)
+    rows: list[Measurement] = []
+    extra: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="bench-tap-") as tmp:
+        workdir = Path(tmp)
+        print(f"starting the simulator with {args.records:,} records ...", file=sys.stderr)
+        with SimProcess(companies=1, records_per_company=args.records, requests_per_minute=10_000) as sim:
+            realm = sim.handle.realm_ids[0]
+            total = sum(sim.call("count", realm, e) for e in _entities())
+            extra.append(f"company size: {total:,} records in 24 entities")
+            backfill = run_tap(sim, "backfill, 0 ms latency", workdir)
+            rows.append(backfill)
+            for entity, count in CHANGED.items():
+                sim.call("mutate", realm, entity, count)
+            incremental = run_tap(
+                sim, f"incremental ({sum(CHANGED.values())} changes)", workdir, backfill.state
+            )
+            rows.append(incremental)
+            cursor = backfill.state["bookmarks"]["invoices"]["partitions"][0]["cdc_cursor"]
+            naive = query_per_entity_requests(sim, workdir, cursor)
+            extra.append(
+                f"incremental requests: {incremental.data_requests} (1 CDC + 1 TaxCode query) vs "
+                f"{naive} with one query per entity"
+            )
+            sim.call("set_latency", args.latency)
+            rows.append(run_tap(sim, f"backfill, {args.latency * 1000:.0f} ms latency", workdir))
+    _print(rows, extra)
+
+
+def _entities() -> list[str]:
+    from tap_quickbooks_cdc.schemas import ENTITY_FOR_STREAM
+
+    return list(ENTITY_FOR_STREAM.values())
+
+
+def _print(rows: list[Measurement], extra: list[str]) -> None:
+    columns = [
+        "scenario",
+        "records",
+        "wall s",
+        "records/s",
+        "tap CPU s",
+        "records/CPU-s",
+        "requests",
+        "peak RSS MB",
+    ]
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "|".join("---" for _ in columns) + "|")
+    for row in rows:
+        cells = [
+            row.scenario,
+            f"{row.records:,}",
+            f"{row.seconds:.1f}",
+            f"{row.rate:,.0f}",
+            f"{row.tap_cpu_seconds:.1f}",
+            f"{row.cpu_rate:,.0f}",
+            str(row.data_requests),
+            f"{row.peak_rss_mb:.0f}",
+        ]
+        print("| " + " | ".join(cells) + " |")
+    for line in extra:
+        print(line)
+
+
+if __name__ == "__main__":
+    main()
