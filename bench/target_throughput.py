@@ -245,7 +245,7 @@ def benchmark(records: int, seed: int, only: set[str] | None, batch_size: int | 
                         theirs = {
                             "sqlalchemy_url": pg.uri.replace("postgresql://", "postgresql+psycopg://", 1)
                         }
-                        theirs |= {"default_target_schema": "meltanolabs", "add_record_metadata": False}
+                        theirs |= {"default_target_schema": "meltanolabs", "activate_version": False}
                         command = [str(script), "--config", str(write_config(work, "meltanolabs", theirs))]
                     go("meltanolabs-target-postgres", command)
         if wanted("jsonl"):

@@ -7,9 +7,10 @@ import threading
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 import duckdb
+import pyarrow as pa
 
 from target_looker_stage.errors import SchemaChangeError, WarehouseError
 from target_looker_stage.table_spec import (
@@ -21,9 +22,6 @@ from target_looker_stage.table_spec import (
     ColumnKind,
     TableSpec,
 )
-
-if TYPE_CHECKING:
-    import pyarrow as pa
 
 DUCKDB_TYPES: Final[dict[ColumnKind, str]] = {
     "string": "VARCHAR",
@@ -71,6 +69,18 @@ def database_path(uri: str) -> str:
         msg = "warehouse_uri duckdb:/// names no database file"
         raise WarehouseError(msg)
     return path
+
+
+def _with_json_type(spec: TableSpec, rows: pa.Table) -> pa.Table:
+    """JSON text columns as Arrow's canonical JSON type (zero copy): DuckDB then takes them as JSON as they
+    are instead of parsing every value again to validate a VARCHAR -> JSON cast."""
+    json_type = pa.json_(pa.string())
+    for index, column in enumerate(spec.columns):
+        if column.kind == "json" and rows.schema.field(index).type == pa.string():
+            chunks = [pa.ExtensionArray.from_storage(json_type, chunk) for chunk in rows.column(index).chunks]
+            field = pa.field(column.name, json_type)
+            rows = rows.set_column(index, field, pa.chunked_array(chunks, json_type))
+    return rows
 
 
 class DuckDBWarehouse:
@@ -178,7 +188,7 @@ class DuckDBWarehouse:
                 self._ensure_table(spec)
             view = f"_incoming_{uuid.uuid4().hex}"
             connection = self.connection
-            connection.register(view, rows)
+            connection.register(view, _with_json_type(spec, rows))
             try:
                 self._run("BEGIN TRANSACTION")
                 try:
