@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import shutil
 import tempfile
 import threading
 import uuid
+import weakref
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -77,6 +79,7 @@ class StageWriter:
         self._streams: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
         self._tmp = Path(tempfile.mkdtemp(prefix="target-looker-stage-"))
+        self._cleanup = weakref.finalize(self, shutil.rmtree, self._tmp, ignore_errors=True)
 
     @property
     def manifest_key(self) -> str:
@@ -141,6 +144,5 @@ class StageWriter:
         return self.manifest_key
 
     def close(self) -> None:
-        for leftover in self._tmp.glob("*"):
-            leftover.unlink(missing_ok=True)
-        self._tmp.rmdir()
+        """Remove the local temporary folder (also done at exit if a failed run never gets here)."""
+        self._cleanup()

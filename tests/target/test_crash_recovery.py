@@ -120,3 +120,21 @@ def test_killed_and_resumed_load_equals_an_uninterrupted_one(tmp_path: Path) -> 
     expected_staged = staged_table(reference / "stage", "invoices")
     assert expected_staged.num_rows >= len(expected_versions(RECORDS))
     assert staged_table(crashed / "stage", "invoices").equals(expected_staged)
+
+
+def test_sigterm_stops_without_draining_a_partial_batch(tmp_path: Path) -> None:
+    process = start_target({**settings(tmp_path), "batch_size_rows": 1_000}, workdir=tmp_path)
+    assert process.stdin is not None
+    assert process.stdout is not None
+    for line in invoice_messages(1_500, state_every=1_000):
+        process.stdin.write(line.encode())
+    process.stdin.flush()
+    first_state = parse_states(process.stdout.readline().decode())
+    assert first_state == [{"position": 1_000}]
+    time.sleep(1.0)  # the remaining 500 records are read and held in the sink
+    process.terminate()
+    rest = process.stdout.read().decode()
+    assert process.wait(timeout=60) == 128 + 15
+    assert parse_states(rest) == []
+    staged = staged_table(tmp_path / "stage", "invoices")
+    assert staged.num_rows == len(expected_versions(1_000))
