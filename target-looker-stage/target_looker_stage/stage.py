@@ -55,8 +55,9 @@ def partition_prefix(stream_name: str, realm_id: str | None = None, *, partition
 
 
 def content_key(spec: TableSpec, table: pa.Table, realm_id: str | None) -> str:
-    """Digest of the batch's identity: same input rows in the same order -> same name."""
-    if spec.key_properties:
+    """Digest of the batch's identity: same input rows in the same order -> same name. With keys and a version
+    on every row, (key, version) identifies the content; otherwise every stable value counts."""
+    if spec.key_properties and table.column(SYNC_VERSION_COLUMN).null_count == 0:
         columns = [*spec.key_properties, SYNC_VERSION_COLUMN]
     else:
         columns = [c for c in table.column_names if c not in VOLATILE_COLUMNS]

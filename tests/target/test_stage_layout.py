@@ -116,3 +116,18 @@ def test_schema_version_changes_with_the_columns(config: dict[str, Any]) -> None
     base = {"id": {"type": "integer"}}
     assert schema_version(spec(base)) == schema_version(spec(dict(base)))
     assert schema_version(spec(base)) != schema_version(spec({**base, "a": {"type": "string"}}))
+
+
+def test_without_versions_changed_values_get_a_new_file(config: dict[str, Any], stage: Path) -> None:
+    def items(value: str) -> list[str]:
+        schema = {"properties": {"id": {"type": "integer"}, "v": {"type": "string"}}}
+        return [
+            encode(schema_message("items", schema, ["id"])),
+            encode(record_message("items", {"id": 1, "v": value})),
+        ]
+
+    run_in_process(config, items("a"))
+    run_in_process(config, items("a"))
+    assert len(parquet_files(stage)) == 1
+    run_in_process(config, items("b"))
+    assert len(parquet_files(stage)) == 2
