@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 
 import psutil
 import requests
@@ -43,7 +44,7 @@ def _pages(session: requests.Session, url: str, token: str, entity: str) -> Iter
         start += 1000
 
 
-def throughput(records: int, entities: list[str], rounds: int, extra: list[str]) -> None:
+def throughput(records: int, entities: list[str], rounds: int, extra: list[str], parse: bool = False) -> None:
     command = [
         sys.executable,
         "-m",
@@ -77,6 +78,8 @@ def throughput(records: int, entities: list[str], rounds: int, extra: list[str])
                 for page in _pages(session, url, token, entity):
                     count += page.count(b'"MetaData"')
                     size += len(page)
+                    if parse:  # digest the page the way a connector would (exact decimals)
+                        json.loads(page, parse_float=Decimal)
             wall, cpu = time.perf_counter() - started, sum(process.cpu_times()[:2]) - cpu_before
             print(
                 f"round {round_no}: {count} records ({size / max(count, 1):.0f} B each) in {wall:.2f} s = "
@@ -116,12 +119,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--pages", type=int, default=50)
     parser.add_argument("--no-prefetch", action="store_true")
+    parser.add_argument("--parse", action="store_true", help="the client parses each page (Decimal amounts)")
     args = parser.parse_args(argv)
     if args.mode == "memory":
         memory(args.records, args.pages)
     else:
         entities = [args.entity] if args.entity else list(ENTITIES)
-        throughput(args.records, entities, args.rounds, ["--no-prefetch"] if args.no_prefetch else [])
+        extra = ["--no-prefetch"] if args.no_prefetch else []
+        throughput(args.records, entities, args.rounds, extra, parse=args.parse)
     return 0
 
 
