@@ -107,6 +107,7 @@ def test_payments_reduce_their_invoices_balance_by_the_applied_amount(sim: QboSi
             [link] = line["LinkedTxn"]
             assert link["TxnType"] == "Invoice"
             assert payment["CustomerRef"] == invoices[link["TxnId"]]["CustomerRef"]
+            assert {"TxnId": payment["Id"], "TxnType": "Payment"} in invoices[link["TxnId"]]["LinkedTxn"]
             applied[link["TxnId"]] = applied.get(link["TxnId"], Decimal(0)) + line["Amount"]
 
     assert applied
@@ -121,7 +122,10 @@ def test_bill_payments_reduce_their_bills_balance(sim: QboSimulator) -> None:
     paid: dict[str, Decimal] = {}
     for payment in _records(sim, "BillPayment"):
         for line in payment["Line"]:
-            paid[line["LinkedTxn"][0]["TxnId"]] = line["Amount"]
+            bill_id = line["LinkedTxn"][0]["TxnId"]
+            paid[bill_id] = line["Amount"]
+            expected = "BillPaymentCreditCard" if payment["PayType"] == "CreditCard" else "BillPaymentCheck"
+            assert bills[bill_id]["LinkedTxn"] == [{"TxnId": payment["Id"], "TxnType": expected}]
         assert payment["TotalAmt"] == sum((line["Amount"] for line in payment["Line"]), Decimal(0))
 
     for bill_id, bill in bills.items():

@@ -128,9 +128,15 @@ def _bill(company: Company, idx: int, create_ts: int) -> tuple[dict[str, Any], i
     )
     if idx < company.counts["BillPayment"]:
         body["Balance"] = money(total - bill_paid(company, idx, total))
-        body["LinkedTxn"] = [{"TxnId": str(idx + 1), "TxnType": "BillPaymentCheck"}]
+        kind = "BillPaymentCreditCard" if bill_paid_by_card(company, idx) else "BillPaymentCheck"
+        body["LinkedTxn"] = [{"TxnId": str(idx + 1), "TxnType": kind}]
     company.remember_total("Bill", idx, total, body["VendorRef"])
     return body, total
+
+
+def bill_paid_by_card(company: Company, idx: int) -> bool:
+    """Whether bill payment ``idx`` is a credit-card payment (one in four) rather than a check."""
+    return (company.key("BillPayment", idx) >> 7) % 4 == 0
 
 
 def render_bill(company: Company, idx: int, create_ts: int) -> dict[str, Any]:
@@ -152,7 +158,7 @@ def render_bill_payment(company: Company, idx: int, create_ts: int) -> dict[str,
         amount = money(rint(rng, 1000, 100_000))
         vendor_ref = ref("Vendor", company.pick(rng, "Vendor"))
         lines = []
-    by_card = rng.random() < 0.25
+    by_card = bill_paid_by_card(company, idx)
     body.update(
         {
             "VendorRef": vendor_ref,
