@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import getpass
+import json
 import os
 import shutil
 import socket
@@ -19,7 +20,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -287,12 +288,18 @@ def _http_ok(url: str) -> bool:
 
 
 @contextmanager
-def run_s3_server(bucket: str = "stage-bucket") -> Iterator[S3Server]:
+def run_s3_server(bucket: str = "stage-bucket", *, enforce_auth: bool = False) -> Iterator[S3Server]:
+    """moto's S3 API with one bucket. ``enforce_auth``: requests are signed and checked against moto's IAM
+    (the server's credentials belong to an IAM user allowed ``s3:*``), so denials can be tested."""
     moto = require(Path(sys.executable).parent / "moto_server", "moto_server (pip install 'moto[server]')")
     port = free_port()
+    # With auth enforced, only the setup requests below (user, policy, key, bucket) go unchecked.
+    env = {k: v for k, v in os.environ.items() if k != "INITIAL_NO_AUTH_ACTION_COUNT"}
+    if enforce_auth:
+        env["INITIAL_NO_AUTH_ACTION_COUNT"] = "4"
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(
-            [str(moto), "-H", HOST, "-p", str(port)], stdout=log, stderr=subprocess.STDOUT
+            [str(moto), "-H", HOST, "-p", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env
         )
         try:
             endpoint = f"http://{HOST}:{port}"
@@ -306,10 +313,29 @@ def run_s3_server(bucket: str = "stage-bucket") -> Iterator[S3Server]:
                 secret_access_key="s3-secret-DoNotLog/abc123",
                 region="us-east-1",
             )
+            if enforce_auth:
+                server = _with_iam_user(server)
             server.client().create_bucket(Bucket=bucket)
             yield server
         finally:
             _stop(proc)
+
+
+def _with_iam_user(server: S3Server) -> S3Server:
+    import boto3
+
+    iam = boto3.client(
+        "iam",
+        endpoint_url=server.endpoint_url,
+        region_name=server.region,
+        aws_access_key_id=server.access_key_id,
+        aws_secret_access_key=server.secret_access_key,
+    )
+    iam.create_user(UserName="stage-writer")
+    policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+    iam.put_user_policy(UserName="stage-writer", PolicyName="stage", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName="stage-writer")["AccessKey"]
+    return replace(server, access_key_id=key["AccessKeyId"], secret_access_key=key["SecretAccessKey"])
 
 
 # --------------------------------------------------------------------------------------------- fixtures

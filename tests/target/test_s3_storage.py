@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from target_looker_stage.errors import ConfigError, StageError
 from target_looker_stage.storage.s3 import S3Storage
-from tests.services import S3Server, free_port
+from tests.services import S3Server, free_port, run_s3_server
 
 
 @pytest.fixture
@@ -84,3 +85,28 @@ def test_credentials_in_the_uri_are_refused_without_echoing_them() -> None:
     with pytest.raises(ConfigError) as raised:
         S3Storage("s3://AKIA:Top-Secret@bucket/p", {})
     assert "Top-Secret" not in str(raised.value)
+
+
+@pytest.fixture(scope="module")
+def s3_with_auth() -> Iterator[S3Server]:
+    """A second S3 server that checks signatures and IAM permissions (the session one accepts anything)."""
+    with run_s3_server(enforce_auth=True) as server:
+        yield server
+
+
+@pytest.mark.parametrize("wrong", ["aws_secret_access_key", "aws_access_key_id"])
+def test_wrong_credentials_are_access_denied_without_echoing_them(
+    s3_with_auth: S3Server, tmp_path: Path, wrong: str
+) -> None:
+    S3Storage(f"s3://{s3_with_auth.bucket}/p", s3_with_auth.config()).check()  # the right ones work
+    bad = s3_with_auth.config() | {wrong: "AKIAWRONGWRONGWRONG0"}
+    stage = S3Storage(f"s3://{s3_with_auth.bucket}/p", bad)
+    with pytest.raises(StageError, match=r"cannot check: access denied .*; check aws_access_key_id"):
+        stage.check()
+    local = tmp_path / "x.parquet"
+    local.write_bytes(b"PAR1")
+    with pytest.raises(StageError, match=r"cannot upload a/x\.parquet: access denied") as raised:
+        stage.put_file(local, "a/x.parquet")
+    assert "\n" not in str(raised.value)
+    assert "AKIAWRONGWRONGWRONG0" not in str(raised.value)
+    assert s3_with_auth.secret_access_key not in str(raised.value)

@@ -114,6 +114,7 @@ class S3Storage:
                 code in {"AccessDenied", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch"}
                 or status == 403
             ):
+                reason = f"access denied ({reason})"
                 fix = "check aws_access_key_id, aws_secret_access_key and the bucket policy"
             else:
                 fix = "check the bucket, region (s3_region) and credentials"
