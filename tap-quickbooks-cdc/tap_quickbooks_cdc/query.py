@@ -1,16 +1,20 @@
 """Reading one entity through the query endpoint, ordered by LastUpdatedTime, in pages of 1000.
 
-The first page is fetched alone; only when it is full does the reader ask `SELECT COUNT(*)` and then
-fetch the remaining pages with up to `lookahead` requests in flight, yielding them in order.
+Pages are keyset-paginated: the next page asks `LastUpdatedTime >= <last time of this page>` from
+position 1, so a record edited while a big entity is being read cannot shift an unread record past
+a page boundary (with STARTPOSITION offsets it would be skipped, and the next CDC would never see it:
+its timestamp is old). Records at the boundary second come again and are dropped by the
+de-duplicator. Only a tie group wider than a page is stepped through by position. The next page is
+requested as soon as the current one arrives, so it downloads while the current one is emitted.
 """
 
 from __future__ import annotations
 
-import collections
 import typing as t
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 
 from tap_quickbooks_cdc.errors import ApiError
+from tap_quickbooks_cdc.records import normalise_time
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
@@ -52,56 +56,44 @@ def _page_objects(client: QboClient, entity: str, body: dict[str, t.Any]) -> lis
         raise ApiError(client.realm_id, f"query for {entity} returned no QueryResponse (malformed response).")
     objects = response.get(entity, [])
     if not isinstance(objects, list):
-        raise ApiError(
-            client.realm_id, f"query for {entity} returned a non-list {entity} (malformed response)."
-        )
+        raise ApiError(client.realm_id, f"query for {entity} returned a non-list (malformed response).")
     return objects
 
 
-def _fetch_page(client: QboClient, entity: str, where: str, start: int) -> list[dict[str, t.Any]]:
+def fetch_page(client: QboClient, entity: str, since_utc: str | None, start: int) -> list[dict[str, t.Any]]:
+    """One page: `entity` changed at or after `since_utc`, oldest first, from position `start`."""
     statement = (
-        f"SELECT * FROM {entity}{where} ORDERBY Metadata.LastUpdatedTime "
+        f"SELECT * FROM {entity}{where_clause(entity, since_utc)} ORDERBY Metadata.LastUpdatedTime "
         f"STARTPOSITION {start} MAXRESULTS {PAGE_SIZE}"
     )
     return _page_objects(client, entity, client.get("query", {"query": statement}))
 
 
-def _count(client: QboClient, entity: str, where: str) -> int | None:
-    body = client.get("query", {"query": f"SELECT COUNT(*) FROM {entity}{where}"})
-    total = (body.get("QueryResponse") or {}).get("totalCount")
-    return int(total) if isinstance(total, (int, str)) and str(total).isdigit() else None
+def _last_time(page: list[dict[str, t.Any]]) -> str | None:
+    updated = (page[-1].get("MetaData") or {}).get("LastUpdatedTime")
+    return normalise_time(updated) if updated else None
 
 
 def read_pages(
-    client: QboClient, entity: str, since_utc: str | None, *, lookahead: int = 1
+    client: QboClient, entity: str, since_utc: str | None, *, prefetch: bool = True
 ) -> Iterator[list[dict[str, t.Any]]]:
-    """Yield every page of `entity` changed at or after `since_utc`, oldest first."""
-    where = where_clause(entity, since_utc)
-    first = _fetch_page(client, entity, where, 1)
-    yield first
-    if len(first) < PAGE_SIZE:
-        return
-    total = _count(client, entity, where) if lookahead > 1 else None
-    if total is None:
-        yield from _sequential(client, entity, where, 1 + PAGE_SIZE)
-        return
-    # Rows changed while paging carry a newer LastUpdatedTime than the sync start: the next run's
-    # CDC (cursor = sync start) delivers them, so the COUNT taken now bounds this read.
-    starts = list(range(1 + PAGE_SIZE, total + 1, PAGE_SIZE))
-    with ThreadPoolExecutor(max_workers=lookahead, thread_name_prefix=f"qbo-{entity}") as pool:
-        pending: collections.deque[Future[list[dict[str, t.Any]]]] = collections.deque()
-        for start in starts:
-            pending.append(pool.submit(_fetch_page, client, entity, where, start))
-            if len(pending) >= lookahead:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
-
-
-def _sequential(client: QboClient, entity: str, where: str, start: int) -> Iterator[list[dict[str, t.Any]]]:
-    while True:
-        page = _fetch_page(client, entity, where, start)
-        yield page
-        if len(page) < PAGE_SIZE:
-            return
-        start += PAGE_SIZE
+    """Yield every page of `entity` changed at or after `since_utc` (None: all), oldest first."""
+    lower, start = since_utc, 1
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"qbo-{entity}") as pool:
+        page = fetch_page(client, entity, lower, start)
+        while True:
+            if len(page) < PAGE_SIZE:
+                yield page
+                return
+            last = _last_time(page)
+            if last is None:
+                raise ApiError(
+                    client.realm_id, f"{entity} records lack MetaData.LastUpdatedTime: cannot page."
+                )
+            if last == lower:  # a whole page within one second: step through the tie by position
+                start += PAGE_SIZE
+            else:
+                lower, start = last, 1
+            upcoming = pool.submit(fetch_page, client, entity, lower, start) if prefetch else None
+            yield page
+            page = upcoming.result() if upcoming else fetch_page(client, entity, lower, start)
