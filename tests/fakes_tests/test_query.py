@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import requests
@@ -208,3 +209,31 @@ def test_active_false_selects_only_inactive_rows(qbo_sim: QboSimulator) -> None:
     assert all(row["Active"] is False for row in inactive)
     total = qbo_sim.count(company.realm_id, "Customer")
     assert len(inactive) == total - qbo_sim.count(company.realm_id, "Customer", include_inactive=False)
+
+
+def test_selected_fields_come_back_sparse(qbo_sim: QboSimulator) -> None:
+    company = Company(qbo_sim)
+
+    rows = company.rows("select Id, SyncToken, TotalAmt from Invoice maxresults 5")
+
+    full = company.rows("select * from Invoice maxresults 5")
+    assert rows == [
+        {
+            "Id": r["Id"],
+            "SyncToken": r["SyncToken"],
+            "TotalAmt": r["TotalAmt"],
+            "domain": "QBO",
+            "sparse": True,
+        }
+        for r in full
+    ]
+    assert re.search(rb'"TotalAmt":\d+\.\d\d[,}]', company.query("select Id, TotalAmt from Invoice").content)
+
+
+def test_data_responses_carry_an_intuit_tid(qbo_sim: QboSimulator) -> None:
+    company = Company(qbo_sim)
+
+    first, second = company.query("select * from Term"), company.query("select * from Nope")
+
+    assert len(first.headers["intuit_tid"]) == 32
+    assert first.headers["intuit_tid"] != second.headers["intuit_tid"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import socket
 import time
 from collections.abc import Callable, Iterable
@@ -93,10 +94,12 @@ class QboApp:
         return clock.millis(self.sim.now())
 
     def _fault(self, fault: FaultResponse, realm: str | None) -> Response:
-        return Response(fault_bytes(fault, self._now_text(realm)), status=fault.status, content_type=JSON)
+        return self._json(fault_bytes(fault, self._now_text(realm)), fault.status)
 
     def _json(self, body: bytes, status: int = 200) -> Response:
-        return Response(body, status=status, content_type=JSON)
+        response = Response(body, status=status, content_type=JSON)
+        response.headers["intuit_tid"] = secrets.token_hex(16)
+        return response
 
     def _dispatch(self, request: Request, kind: str, args: dict[str, Any]) -> Response:
         if kind == "admin":

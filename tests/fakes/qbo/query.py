@@ -1,7 +1,7 @@
 """A small parser for the QBO query language subset connectors use.
 
-    SELECT * | COUNT(*) FROM <Entity> [WHERE <cond> [AND <cond>]...] [ORDERBY <field> [ASC|DESC]]
-    [STARTPOSITION n] [MAXRESULTS m]
+    SELECT * | COUNT(*) | <field>[, <field>]... FROM <Entity> [WHERE <cond> [AND <cond>]...]
+    [ORDERBY <field> [ASC|DESC]] [STARTPOSITION n] [MAXRESULTS m]
 
 Conditions: ``Metadata.LastUpdatedTime`` / ``MetaData.CreateTime`` compared with >, >=, <, <=, = to a quoted
 ISO timestamp; ``Active = true|false``; ``Active IN (true, false)``; ``Id = '5'``; ``Id IN ('1', '2')``.
@@ -38,10 +38,12 @@ class Query:
     descending: bool = False
     start_position: int = 1
     max_results: int = DEFAULT_MAX_RESULTS
+    fields: list[str] | None = None  # SELECT Id, SyncToken ... (None: every field)
 
 
 _HEAD = re.compile(
-    r"^\s*SELECT\s+(?P<sel>\*|COUNT\s*\(\s*\*\s*\))\s+FROM\s+(?P<entity>\w+)(?P<rest>.*)$", re.I | re.S
+    r"^\s*SELECT\s+(?P<sel>\*|COUNT\s*\(\s*\*\s*\)|[\w.]+(?:\s*,\s*[\w.]+)*)\s+FROM\s+(?P<entity>\w+)(?P<rest>.*)$",
+    re.I | re.S,
 )
 _TAIL = re.compile(r"\s+(?P<kw>STARTPOSITION|MAXRESULTS)\s+(?P<val>\S+)\s*;?\s*$", re.I)
 _ORDER = re.compile(r"\s+ORDER\s*BY\s+(?P<field>[\w.]+)(?:\s+(?P<dir>ASC|DESC))?\s*$", re.I)
@@ -110,7 +112,10 @@ def parse_query(statement: str) -> Query:
     entity = BY_LOWER.get(head["entity"].lower())
     if entity is None:
         raise QueryError(f"Invalid entity {head['entity']}")
-    query = Query(entity=entity, count=head["sel"] != "*")
+    selection = head["sel"]
+    query = Query(entity=entity, count=selection.upper().replace(" ", "").startswith("COUNT("))
+    if selection != "*" and not query.count:
+        query.fields = [name.strip() for name in selection.split(",")]
     rest = head["rest"]
     seen: set[str] = set()
     while (tail := _TAIL.search(rest)) is not None:

@@ -7,8 +7,10 @@ Every method returns the JSON response body as bytes or raises ``FaultResponse``
 from __future__ import annotations
 
 import heapq
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from decimal import Decimal
 from itertools import islice
 from typing import Any
 
@@ -64,7 +66,10 @@ class DataService:
             body = b'{"QueryResponse":{},'
         else:
             with store.lock:
-                records = b",".join(table.render_bytes(i) for i in indexes if table.exists(i))
+                rendered = [table.render_bytes(i) for i in indexes if table.exists(i)]
+            if query.fields is not None:
+                rendered = [_project(record, query.fields) for record in rendered]
+            records = b",".join(rendered)
             start, size = str(query.start_position).encode(), str(len(indexes)).encode()
             body = (
                 b'{"QueryResponse":{"' + query.entity.encode() + b'":[' + records
@@ -252,6 +257,14 @@ class DataService:
         with store.lock:
             store.tables[entity].delete(idx, self._stamp())
         self._notify(realm_id, entity, idx, "Delete")
+
+
+def _project(record: bytes, fields: list[str]) -> bytes:
+    """Only the selected top-level fields, marked sparse, as QBO answers ``SELECT Id, SyncToken FROM ...``."""
+    full = json.loads(record, parse_float=Decimal)
+    wanted = {name.lower() for name in fields}
+    picked = {key: value for key, value in full.items() if key.lower() in wanted}
+    return dumps({**picked, "domain": "QBO", "sparse": True})
 
 
 def _page(matching: list[int], query: Query) -> list[int]:
