@@ -338,6 +338,19 @@ def _with_iam_user(server: S3Server) -> S3Server:
     return replace(server, access_key_id=key["AccessKeyId"], secret_access_key=key["SecretAccessKey"])
 
 
+# --------------------------------------------------------------------------------------------- silent peer
+
+
+@contextmanager
+def run_silent_server() -> Iterator[int]:
+    """A port on 127.0.0.1 that accepts TCP connections (kernel backlog) but never answers: the worst case
+    for timeouts, unlike a closed port which fails at once."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        sock.listen(64)
+        yield int(sock.getsockname()[1])
+
+
 # --------------------------------------------------------------------------------------------- fixtures
 
 
@@ -357,3 +370,9 @@ def sshd_server() -> Iterator[SshdServer]:
 def s3_server() -> Iterator[S3Server]:
     with run_s3_server() as server:
         yield server
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    with run_silent_server() as port:
+        yield port

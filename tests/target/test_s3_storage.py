@@ -110,3 +110,14 @@ def test_wrong_credentials_are_access_denied_without_echoing_them(
     assert "\n" not in str(raised.value)
     assert "AKIAWRONGWRONGWRONG0" not in str(raised.value)
     assert s3_with_auth.secret_access_key not in str(raised.value)
+
+
+def test_a_silent_endpoint_fails_the_check_in_under_15_seconds(s3_server: S3Server, silent_port: int) -> None:
+    settings = s3_server.config() | {"s3_endpoint_url": f"http://127.0.0.1:{silent_port}"}
+    stage = S3Storage(f"s3://{s3_server.bucket}/p", settings)
+    started = time.monotonic()
+    with pytest.raises(
+        StageError, match=rf"cannot reach the S3 endpoint http://127.0.0.1:{silent_port} \(timed out\)"
+    ):
+        stage.check()
+    assert time.monotonic() - started < 15

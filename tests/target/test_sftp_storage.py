@@ -188,3 +188,12 @@ def test_folders_removed_between_uploads_are_created_again(
     stage.put_file(local, "stream=a/realm_id=1/y.parquet")
     assert stage.list_keys() == ["stream=a/realm_id=1/y.parquet"]
     stage.close()
+
+
+def test_a_silent_server_fails_in_under_15_seconds(sshd_server: SshdServer, silent_port: int) -> None:
+    stage = SftpStorage(f"sftp://u@127.0.0.1:{silent_port}/stage", settings(sshd_server))
+    started = time.monotonic()
+    with pytest.raises(StageError, match=rf"\[127\.0\.0\.1\]:{silent_port} is unreachable") as raised:
+        stage.check()
+    assert time.monotonic() - started < 15
+    assert "\n" not in str(raised.value)

@@ -15,7 +15,14 @@ import boto3
 from boto3.exceptions import S3UploadFailedError
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    ReadTimeoutError,
+)
 
 from target_looker_stage.errors import ConfigError, StageError
 
@@ -23,8 +30,10 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 CONNECT_TIMEOUT_S = 3
-READ_TIMEOUT_S = 20
-MAX_ATTEMPTS = 2  # bounded: an unreachable endpoint fails within ~MAX_ATTEMPTS * CONNECT_TIMEOUT_S
+READ_TIMEOUT_S = 20  # uploads and reads
+TOTAL_ATTEMPTS = 3
+CHECK_READ_TIMEOUT_S = 5  # check(): an endpoint that is down or silent fails in well under 15 s
+CHECK_ATTEMPTS = 2
 _MULTIPART_THRESHOLD = 64 * 1024 * 1024
 
 
@@ -70,16 +79,21 @@ class S3Storage:
         self._endpoint = endpoint
         where = f" at {_without_userinfo(endpoint)}" if endpoint else ""
         self.display_uri = f"s3://{self.bucket}/{self.prefix}".rstrip("/") + where
-        botocore_config = Config(
-            connect_timeout=CONNECT_TIMEOUT_S,
-            read_timeout=READ_TIMEOUT_S,
-            retries={"max_attempts": MAX_ATTEMPTS, "mode": "standard"},
-            s3={"addressing_style": "path"} if endpoint else None,
-        )
         session = boto3.session.Session(
             aws_access_key_id=key_id, aws_secret_access_key=secret, region_name=region
         )
-        self._client: S3Client = session.client("s3", endpoint_url=endpoint, config=botocore_config)
+
+        def client(read_timeout: int, attempts: int) -> S3Client:
+            config = Config(
+                connect_timeout=CONNECT_TIMEOUT_S,
+                read_timeout=read_timeout,
+                retries={"total_max_attempts": attempts, "mode": "standard"},
+                s3={"addressing_style": "path"} if endpoint else None,
+            )
+            return session.client("s3", endpoint_url=endpoint, config=config)
+
+        self._client = client(READ_TIMEOUT_S, TOTAL_ATTEMPTS)
+        self._check_client = client(CHECK_READ_TIMEOUT_S, CHECK_ATTEMPTS)  # fails fast: <= ~2 x (3 s + 5 s)
         self._transfer = TransferConfig(multipart_threshold=_MULTIPART_THRESHOLD, use_threads=True)
 
     # ----------------------------------------------------------------------------------------- helpers
@@ -92,12 +106,10 @@ class S3Storage:
 
     def _raise(self, action: str, exc: Exception) -> NoReturn:
         """One secret-free line: what failed, why, and how to fix it."""
-        if isinstance(exc, EndpointConnectionError) or type(exc).__name__ in {
-            "ConnectTimeoutError",
-            "ReadTimeoutError",
-        }:
+        if isinstance(exc, EndpointConnectionError | ConnectTimeoutError | ReadTimeoutError):
+            how = "timed out" if isinstance(exc, ConnectTimeoutError | ReadTimeoutError) else "no connection"
+            reason = f"cannot reach the S3 endpoint {_without_userinfo(self._endpoint or 'AWS S3')} ({how})"
             fix = "check s3_endpoint_url and the network (is the endpoint reachable from here?)"
-            reason = f"cannot reach the S3 endpoint {_without_userinfo(self._endpoint or 'AWS S3')}"
         elif isinstance(exc, NoCredentialsError):
             reason, fix = "no AWS credentials found", "set aws_access_key_id and aws_secret_access_key"
         elif isinstance(exc, ClientError):
@@ -129,7 +141,7 @@ class S3Storage:
 
     def check(self) -> None:
         try:
-            self._client.head_bucket(Bucket=self.bucket)
+            self._check_client.head_bucket(Bucket=self.bucket)
         except (BotoCoreError, ClientError) as exc:
             self._raise("check", exc)
 
@@ -170,3 +182,4 @@ class S3Storage:
 
     def close(self) -> None:
         self._client.close()
+        self._check_client.close()
