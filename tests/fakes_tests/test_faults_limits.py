@@ -48,6 +48,16 @@ def test_over_the_concurrency_limit_is_429(qbo_sim_factory: SimFactory) -> None:
     assert statuses == [200, 200, 429, 429]
 
 
+def test_optional_per_second_limit(qbo_sim_factory: SimFactory) -> None:
+    company = Company(qbo_sim_factory(requests_per_second=3))
+
+    burst = [company.query(TERMS).status_code for _ in range(4)]
+    time.sleep(1.05)
+
+    assert burst == [200, 200, 200, 429]
+    assert company.query(TERMS).status_code == 200
+
+
 def test_set_limits_changes_the_budget(qbo_sim: QboSimulator) -> None:
     company = Company(qbo_sim)
     qbo_sim.set_limits(requests_per_minute=1, max_concurrent=10)

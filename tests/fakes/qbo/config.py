@@ -20,6 +20,8 @@ class SimConfig:
     access_token_ttl: float = 3600.0
     requests_per_minute: int = 500
     max_concurrent: int = 10
+    # Intuit documents 10 per second per company (older docs: 10 concurrent); 0 turns this limit off
+    requests_per_second: int = 0
     latency: float = 0.0  # seconds added to every data request
     history_days: int = 730
     xml_throttle_probability: float = 0.0  # share of 429 responses that use Intuit's XML body

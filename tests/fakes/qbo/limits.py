@@ -25,11 +25,12 @@ FAULTS = frozenset(
 
 
 class RateLimiter:
-    """Sliding one-minute window and an in-flight counter per realm."""
+    """Sliding one-minute window, optional one-second window and an in-flight counter per realm."""
 
-    def __init__(self, requests_per_minute: int, max_concurrent: int) -> None:
+    def __init__(self, requests_per_minute: int, max_concurrent: int, requests_per_second: int = 0) -> None:
         self.requests_per_minute = requests_per_minute
         self.max_concurrent = max_concurrent
+        self.requests_per_second = requests_per_second  # 0: no per-second limit
         self._lock = threading.Lock()
         self._windows: dict[str, deque[float]] = {}
         self._in_flight: dict[str, int] = {}
@@ -43,6 +44,9 @@ class RateLimiter:
                 window.popleft()
             in_flight = self._in_flight.get(realm_id, 0)
             if len(window) >= self.requests_per_minute or in_flight >= self.max_concurrent:
+                return False
+            per_second = self.requests_per_second
+            if per_second and len(window) >= per_second and window[-per_second] > now - 1.0:
                 return False
             window.append(now)
             self._in_flight[realm_id] = in_flight + 1

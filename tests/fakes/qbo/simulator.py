@@ -87,7 +87,9 @@ class QboSimulator:
         self.service = DataService(self.stores, self.now)
         if config.prefetch:
             self.service.prefetcher = Prefetcher()
-        self.limiter = RateLimiter(config.requests_per_minute, config.max_concurrent)
+        self.limiter = RateLimiter(
+            config.requests_per_minute, config.max_concurrent, config.requests_per_second
+        )
         self.injector = FaultInjector(
             config.seed, config.random_fault_probability, config.xml_throttle_probability
         )
@@ -244,9 +246,14 @@ class QboSimulator:
         """Answer the next ``times`` matching requests with ``fault`` (see ``limits.FAULTS``)."""
         self.injector.add(fault, times, path_contains, delay)
 
-    def set_limits(self, requests_per_minute: int, max_concurrent: int) -> None:
+    def set_limits(
+        self, requests_per_minute: int, max_concurrent: int, requests_per_second: int | None = None
+    ) -> None:
+        """New throttling budget per company (counting starts afresh)."""
         self.limiter.requests_per_minute = requests_per_minute
         self.limiter.max_concurrent = max_concurrent
+        if requests_per_second is not None:
+            self.limiter.requests_per_second = requests_per_second
         self.limiter.reset()
 
     def record(self, method: str, path: str, realm_id: str | None, kind: str, status: int) -> None:
