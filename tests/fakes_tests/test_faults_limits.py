@@ -195,3 +195,20 @@ def test_random_faults_follow_the_seeded_probability(qbo_sim_factory: SimFactory
 
     assert 5 < sum(status >= 500 for status in statuses) < 35
     assert set(statuses) <= {200, 500, 502, 503}
+
+
+def test_a_simulator_bug_answers_500_and_is_logged(
+    qbo_sim: QboSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    company = Company(qbo_sim)
+
+    def broken(realm_id: str, statement: str) -> bytes:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(qbo_sim.service, "query", broken)
+    answer = company.query(TERMS)
+
+    assert answer.status_code == 500
+    assert "boom" in answer.json()["Fault"]["Error"][0]["Detail"]
+    assert qbo_sim.requests[-1].status == 500
+    assert company.get("term/1").status_code == 200

@@ -6,6 +6,7 @@ import json
 import secrets
 import socket
 import time
+import traceback
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -83,6 +84,10 @@ class QboApp:
             response.status_code = exc.code or 404
         except HTTPException as exc:
             response = Response(exc.description or "", status=exc.code or 400)
+        except Exception as exc:  # a simulator bug: answer like Intuit's system fault and keep serving
+            traceback.print_exc()
+            error = FaultResponse(500, "10000", APP_ERROR, f"Simulator error: {exc!r}", "SystemFault")
+            response = self._fault(error, None)
         status = response.status_code
         self.sim.record(request.method, request.path, realm, kind, status)
         return response(environ, start_response)
