@@ -39,7 +39,7 @@ def test_limits_are_per_company_and_the_token_endpoint_is_not_limited(qbo_sim_fa
 
 
 def test_over_the_concurrency_limit_is_429(qbo_sim_factory: SimFactory) -> None:
-    sim = qbo_sim_factory(max_concurrent=2, latency=0.6)
+    sim = qbo_sim_factory(max_concurrent=2, latency=1.0)
     company = Company(sim)
 
     with ThreadPoolExecutor(4) as pool:

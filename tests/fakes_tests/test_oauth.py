@@ -55,11 +55,11 @@ def test_previous_access_token_stays_valid_after_a_refresh(qbo_sim: QboSimulator
 
 
 def test_expired_access_token_gets_401_fault_3200(qbo_sim_factory: SimFactory) -> None:
-    sim = qbo_sim_factory(access_token_ttl=0.5)
+    sim = qbo_sim_factory(access_token_ttl=1.0)
     company = Company(sim)
     assert company.query("select * from Term").status_code == 200
 
-    time.sleep(0.7)
+    time.sleep(1.2)
     answer = company.query("select * from Term")
 
     assert answer.status_code == 401
