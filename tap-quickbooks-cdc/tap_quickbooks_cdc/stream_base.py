@@ -59,6 +59,7 @@ class QboStream(Stream):
         super().__init__(tap, schema=STREAM_SCHEMAS[self.name])
         self._qbo_tap = tap
         self._unknown_fields: set[str] = set()
+        self._fully_selected = False
 
     @property
     def entity(self) -> str:
@@ -97,6 +98,7 @@ class QboStream(Stream):
         if session.failure is not None:
             self.logger.warning("realm %s: skipped (%s)", realm_id, type(session.failure).__name__)
             return
+        self._fully_selected = all(self.mask.values())
         try:
             yield from self._read(session)
         except RealmError as exc:
@@ -178,7 +180,7 @@ class QboStream(Stream):
         selected, yet it cost a third of the tap's CPU on nested QBO records; anything else goes
         through the SDK unchanged.
         """
-        if not all(self.mask.values()):
+        if not self._fully_selected:
             yield from super()._generate_record_messages(record)
             return
         for stream_map in self.stream_maps:
