@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import datetime
+import io
 import json
 import os
 import signal
@@ -10,8 +13,16 @@ import time
 import typing as t
 from pathlib import Path
 
+from tap_quickbooks_cdc.tap import TapQuickBooksCDC
 from tap_quickbooks_cdc.token_store import FileTokenStore
-from tests.tap.harness import TAP_EXECUTABLE, catalog_selecting, run_in_process, run_subprocess, tap_config
+from tests.tap.harness import (
+    TAP_EXECUTABLE,
+    catalog_selecting,
+    parse_messages,
+    run_in_process,
+    run_subprocess,
+    tap_config,
+)
 
 STREAMS = ["customers", "invoices", "terms"]
 
@@ -101,3 +112,45 @@ def test_a_new_seed_in_config_wins_over_the_stored_lineage(qbo_sim_factory: t.An
     config["companies"] = [{"realm_id": realm, "refresh_token": reconnected}]
     assert run_in_process(config, streams=["terms"]).exit_code == 0
     assert _stored_token(config, realm) == sim.current_refresh_token(realm)
+
+
+def test_an_access_token_rejected_mid_run_is_refreshed_once_and_the_run_goes_on(
+    qbo_sim_factory: t.Any, tmp_path: Path
+) -> None:
+    sim = qbo_sim_factory(companies=1, records_per_company=150, access_token_ttl=3600)
+    realm = sim.realm_ids[0]
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        tap = TapQuickBooksCDC(config=tap_config(sim, tmp_path))
+        tap.streams["terms"].sync()
+        sim.clock_offset = datetime.timedelta(hours=2)  # the server now deems our access token expired
+        tap.streams["customers"].sync()
+        tap.finish_run()
+    customers = parse_messages(out.getvalue()).stream("customers")
+    assert len(customers) == sim.count(realm, "Customer")
+    kinds = [(r.kind, r.status) for r in sim.requests]
+    assert kinds.count(("token", 200)) == 2
+    assert [status for _, status in kinds].count(401) == 1
+
+
+def test_two_runs_at_once_for_the_same_company_both_succeed(qbo_sim_factory: t.Any, tmp_path: Path) -> None:
+    sim = qbo_sim_factory(companies=1, records_per_company=100)
+    realm = sim.realm_ids[0]
+    config = tap_config(sim, tmp_path)
+    catalog = catalog_selecting(STREAMS, tmp_path)
+    runs = []
+    for name in ("a", "b"):
+        config_path = tmp_path / f"{name}.json"
+        config_path.write_text(json.dumps(config))
+        runs.append(
+            subprocess.Popen(
+                [TAP_EXECUTABLE, "--config", str(config_path), "--catalog", str(catalog)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
+    for run in runs:
+        _, log = run.communicate(timeout=120)
+        assert run.returncode == 0, log[-1500:]
+    assert _stored_token(config, realm) == sim.current_refresh_token(realm)
+    assert [r.status for r in sim.requests if r.kind == "token"] == [200, 200], "each run spent a fresh token"
