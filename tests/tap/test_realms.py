@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import typing as t
 from pathlib import Path
+
+import pytest
 
 from tests.tap.harness import catalog_selecting, run_in_process, run_subprocess, tap_config
 
@@ -73,14 +76,19 @@ def test_a_revoked_realm_fails_alone_and_the_run_exits_non_zero(
     assert len([r for r in sim.requests if r.kind == "token"]) == 2
 
 
-def test_a_realm_the_token_does_not_belong_to_is_reported(qbo_sim_factory: t.Any, tmp_path: Path) -> None:
+def test_a_realm_the_token_does_not_belong_to_is_reported(
+    qbo_sim_factory: t.Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     sim = qbo_sim_factory(companies=1, records_per_company=100)
     realm = sim.realm_ids[0]
     config = tap_config(sim, tmp_path)
     config["companies"] = [
         {"realm_id": "4620816365999999999", "refresh_token": sim.current_refresh_token(realm)}
     ]
-    result = run_in_process(config, streams=["terms"])
+    with caplog.at_level(logging.ERROR):
+        result = run_in_process(config, streams=["terms"])
     assert result.exit_code == 1
     assert result.records == []
+    assert "realm 4620816365999999999:" in caplog.text
+    assert "check the realm_id and reconnect the company in the Intuit app" in caplog.text
     assert "cdc_cursor" not in str(result.state)
