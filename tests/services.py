@@ -21,12 +21,14 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 HOST = "127.0.0.1"
+START_ATTEMPTS = 3
 
 
 class ServiceUnavailableError(RuntimeError):
@@ -51,10 +53,36 @@ def _wait_until(ready: Callable[[], bool], what: str, timeout: float, alive: Cal
     raise ServiceUnavailableError(f"{what} did not become ready within {timeout:.0f}s")
 
 
-def _port_open(port: int) -> bool:
+def _start_on_free_port(
+    what: str,
+    start: Callable[[int], subprocess.Popen[bytes]],
+    ready: Callable[[int], bool],
+    timeout: float = 15,
+) -> tuple[subprocess.Popen[bytes], int]:
+    """Start a server on a free port; try another port when it exits early (someone took the port first)."""
+    for attempt in range(1, START_ATTEMPTS + 1):
+        port = free_port()
+        proc = start(port)
+        try:
+            _wait_until(partial(ready, port), what, timeout, partial(_running, proc))
+            return proc, port
+        except ServiceUnavailableError:
+            _stop(proc)
+            if attempt == START_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _running(proc: subprocess.Popen[bytes]) -> bool:
+    return proc.poll() is None
+
+
+def _ssh_banner(port: int) -> bool:
+    """An SSH server answers on ``port`` (not merely: something listens there)."""
     try:
-        with socket.create_connection((HOST, port), timeout=0.5):
-            return True
+        with socket.create_connection((HOST, port), timeout=0.5) as sock:
+            sock.settimeout(1)
+            return sock.recv(4).startswith(b"SSH-")
     except OSError:
         return False
 
@@ -118,7 +146,6 @@ def run_postgres_server(
     if os.geteuid() == 0:
         shutil.chown(tmp, "postgres", "postgres")
         as_postgres = ["runuser", "-u", "postgres", "--"]
-    port = free_port()
     pg_ctl = [*as_postgres, str(bin_dir / "pg_ctl"), "-D", str(data)]
     started = False
     try:
@@ -131,14 +158,20 @@ def run_postgres_server(
             check=True,
             capture_output=True,
         )
-        options = (
-            f"-p {port} -k {tmp} -c listen_addresses={HOST} -c fsync=off -c full_page_writes=off"
-            " -c synchronous_commit=off -c max_connections=50 -c shared_buffers=64MB"
-        )
-        run = subprocess.run([*pg_ctl, "-l", str(log), "-o", options, "-w", "-t", "30", "start"], check=False)
-        if run.returncode != 0:
-            tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
-            raise ServiceUnavailableError(f"PostgreSQL did not start: {tail}")
+        for attempt in range(1, START_ATTEMPTS + 1):  # another process may take the free port first
+            port = free_port()
+            options = (
+                f"-p {port} -k {tmp} -c listen_addresses={HOST} -c fsync=off -c full_page_writes=off"
+                " -c synchronous_commit=off -c max_connections=50 -c shared_buffers=64MB"
+            )
+            run = subprocess.run(
+                [*pg_ctl, "-l", str(log), "-o", options, "-w", "-t", "30", "start"], check=False
+            )
+            if run.returncode == 0:
+                break
+            if attempt == START_ATTEMPTS:
+                tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+                raise ServiceUnavailableError(f"PostgreSQL did not start: {tail}")
         started = True
         admin = f"host={tmp} port={port} user=postgres dbname=postgres"
         with psycopg.connect(admin, autocommit=True) as conn:
@@ -194,36 +227,46 @@ def run_sshd_server() -> Iterator[SshdServer]:
     authorized = tmp / "authorized_keys"
     shutil.copy(client_key.with_suffix(".pub"), authorized)
     authorized.chmod(0o600)
-    port = free_port()
-    config = tmp / "sshd_config"
-    config.write_text(
-        "\n".join(
-            [
-                f"ListenAddress {HOST}",
-                f"Port {port}",
-                f"HostKey {host_key}",
-                f"AuthorizedKeysFile {authorized}",
-                f"PidFile {tmp / 'sshd.pid'}",
-                "StrictModes no",
-                "UsePAM no",
-                "PasswordAuthentication yes",
-                "PubkeyAuthentication yes",
-                "KbdInteractiveAuthentication no",
-                "PermitRootLogin prohibit-password",
-                "Subsystem sftp internal-sftp",
-                "MaxStartups 100:30:200",
-                "LogLevel ERROR",
-                "",
-            ]
-        )
-    )
+    log = (tmp / "sshd.log").open("wb")
     with_privsep = Path("/run/sshd")
     with contextlib.suppress(PermissionError):  # only root needs the privilege-separation directory
         with_privsep.mkdir(parents=True, exist_ok=True)
-    log = (tmp / "sshd.log").open("wb")
-    proc = subprocess.Popen([str(sshd), "-D", "-e", "-f", str(config)], stdout=log, stderr=subprocess.STDOUT)
+
+    def start(port: int) -> subprocess.Popen[bytes]:
+        config = tmp / "sshd_config"
+        config.write_text(
+            "\n".join(
+                [
+                    f"ListenAddress {HOST}",
+                    f"Port {port}",
+                    f"HostKey {host_key}",
+                    f"AuthorizedKeysFile {authorized}",
+                    f"PidFile {tmp / 'sshd.pid'}",
+                    "StrictModes no",
+                    "UsePAM no",
+                    "PasswordAuthentication yes",
+                    "PubkeyAuthentication yes",
+                    "KbdInteractiveAuthentication no",
+                    "PermitRootLogin prohibit-password",
+                    "Subsystem sftp internal-sftp",
+                    "MaxStartups 100:30:200",
+                    "LogLevel ERROR",
+                    "",
+                ]
+            )
+        )
+        return subprocess.Popen(
+            [str(sshd), "-D", "-e", "-f", str(config)], stdout=log, stderr=subprocess.STDOUT
+        )
+
     try:
-        _wait_until(lambda: _port_open(port), "sshd", 15, lambda: proc.poll() is None)
+        proc, port = _start_on_free_port("sshd", start, _ssh_banner)
+    except ServiceUnavailableError as exc:
+        log.close()
+        detail = (tmp / "sshd.log").read_text(errors="replace")[-2000:]
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise ServiceUnavailableError(f"{exc}: {detail}") from None
+    try:
         public = " ".join(host_key.with_suffix(".pub").read_text().split()[:2])
         known_hosts = tmp / "known_hosts"
         known_hosts.write_text(f"{HOST} {public}\n[{HOST}]:{port} {public}\n")
@@ -236,11 +279,6 @@ def run_sshd_server() -> Iterator[SshdServer]:
             root=tmp / "root",
             host_public_key=public,
         )
-    except ServiceUnavailableError as exc:
-        log.flush()
-        raise ServiceUnavailableError(
-            f"{exc}: {(tmp / 'sshd.log').read_text(errors='replace')[-2000:]}"
-        ) from None
     finally:
         _stop(proc)
         log.close()
@@ -292,22 +330,22 @@ def run_s3_server(bucket: str = "stage-bucket", *, enforce_auth: bool = False) -
     """moto's S3 API with one bucket. ``enforce_auth``: requests are signed and checked against moto's IAM
     (the server's credentials belong to an IAM user allowed ``s3:*``), so denials can be tested."""
     moto = require(Path(sys.executable).parent / "moto_server", "moto_server (pip install 'moto[server]')")
-    port = free_port()
     # With auth enforced, only the setup requests below (user, policy, key, bucket) go unchecked.
     env = {k: v for k, v in os.environ.items() if k != "INITIAL_NO_AUTH_ACTION_COUNT"}
     if enforce_auth:
         env["INITIAL_NO_AUTH_ACTION_COUNT"] = "4"
     with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen(
-            [str(moto), "-H", HOST, "-p", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env
+
+        def start(port: int) -> subprocess.Popen[bytes]:
+            command = [str(moto), "-H", HOST, "-p", str(port)]
+            return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+
+        proc, port = _start_on_free_port(
+            "moto_server", start, lambda port: _http_ok(f"http://{HOST}:{port}/moto-api/"), timeout=30
         )
         try:
-            endpoint = f"http://{HOST}:{port}"
-            _wait_until(
-                lambda: _http_ok(f"{endpoint}/moto-api/"), "moto_server", 30, lambda: proc.poll() is None
-            )
             server = S3Server(
-                endpoint_url=endpoint,
+                endpoint_url=f"http://{HOST}:{port}",
                 bucket=bucket,
                 access_key_id="AKIATESTSTAGEKEY0001",
                 secret_access_key="s3-secret-DoNotLog/abc123",

@@ -8,7 +8,15 @@ import paramiko
 import psycopg
 import pytest
 
-from tests.services import PostgresServer, S3Server, ServiceUnavailableError, SshdServer, require
+from tests import services
+from tests.services import (
+    PostgresServer,
+    S3Server,
+    ServiceUnavailableError,
+    SshdServer,
+    require,
+    run_silent_server,
+)
 
 
 def test_postgres_accepts_the_role_password_over_tcp(postgres_server: PostgresServer) -> None:
@@ -59,3 +67,13 @@ def test_s3_server_has_the_bucket(s3_server: S3Server) -> None:
 def test_a_missing_binary_says_how_to_install_it(tmp_path: Path) -> None:
     with pytest.raises(ServiceUnavailableError, match=r"thing not found; install it with `make system-deps`"):
         require(tmp_path / "no-such-binary", "thing")
+
+
+def test_a_service_moves_to_another_port_when_its_port_is_taken(monkeypatch: pytest.MonkeyPatch) -> None:
+    with run_silent_server() as taken:
+        ports = iter([taken])
+        real_free_port = services.free_port
+        monkeypatch.setattr(services, "free_port", lambda: next(ports, None) or real_free_port())
+        with services.run_sshd_server() as sshd:
+            assert sshd.port != taken
+            assert sshd.known_hosts_path.read_text().count(f"[127.0.0.1]:{sshd.port} ") == 1
