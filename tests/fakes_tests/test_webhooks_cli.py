@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+import socket
 import subprocess
 import sys
 import threading
@@ -30,6 +31,7 @@ class Receiver:
     """A real HTTP endpoint on 127.0.0.1 that records what it receives."""
 
     def __init__(self) -> None:
+        self.statuses: list[int] = []  # answers to give, in order (then 200)
         self.received: list[tuple[bytes, dict[str, str]]] = []
         self.arrived = threading.Event()
         self.server = make_server("127.0.0.1", 0, self._app, threaded=True)
@@ -42,7 +44,8 @@ class Receiver:
         request = Request(environ)
         self.received.append((request.get_data(), dict(request.headers)))
         self.arrived.set()
-        return Response("ok")(environ, start_response)
+        status = self.statuses.pop(0) if self.statuses else 200
+        return Response("ok", status=status)(environ, start_response)
 
     def bodies(self) -> list[Any]:
         return [json.loads(body) for body, _ in self.received]
@@ -151,6 +154,33 @@ def test_webhook_emission_can_be_configured_over_http(qbo_sim: QboSimulator, rec
         realm,
     )
     assert qbo_sim.webhook_emitter is None
+
+
+def test_failed_deliveries_are_retried_after_the_configured_delays(
+    qbo_sim: QboSimulator, receiver: Receiver
+) -> None:
+    receiver.statuses = [503, 500]
+    qbo_sim.configure_webhooks(receiver.url, VERIFIER, retry_delays=(0.05, 0.05, 0.05))
+
+    qbo_sim.update(qbo_sim.realm_ids[0], "Invoice", "4", {"PrivateNote": "retry me"})
+    assert qbo_sim.webhook_emitter is not None
+    qbo_sim.webhook_emitter.flush()
+
+    assert qbo_sim.webhook_emitter.statuses == [503, 500, 200]
+    bodies = [body for body, _ in receiver.received]
+    assert len(bodies) == 3
+    assert len(set(bodies)) == 1
+
+
+def test_unreachable_receiver_reports_status_0(qbo_sim: QboSimulator) -> None:
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{closed.getsockname()[1]}/webhooks"
+    closed.close()
+
+    status = qbo_sim.send_webhook(url, VERIFIER, [WebhookEvent(qbo_sim.realm_ids[0], "Invoice", "1")])
+
+    assert status == 0
 
 
 def _local(utc_stamp: str, sim: QboSimulator, realm: str) -> str:

@@ -280,12 +280,19 @@ class QboSimulator:
         """POST a signed notification; returns the receiver's HTTP status."""
         return deliver(url, verifier_token, events, fmt=format, duplicate=duplicate, reorder=reorder)
 
-    def configure_webhooks(self, url: str | None, verifier_token: str = "", format: str = "legacy") -> None:
-        """Emit a notification for every later mutation to ``url`` (None: stop)."""
+    def configure_webhooks(
+        self,
+        url: str | None,
+        verifier_token: str = "",
+        format: str = "legacy",
+        retry_delays: tuple[float, ...] = (),
+    ) -> None:
+        """Emit a notification for every later mutation to ``url`` (None: stop); a delivery not answered
+        with 200 is retried after each of ``retry_delays`` seconds."""
         if self.webhook_emitter is not None:
             self.service.listeners.remove(self.webhook_emitter)
             self.webhook_emitter.close()
             self.webhook_emitter = None
         if url:
-            self.webhook_emitter = WebhookEmitter(url, verifier_token, format)
+            self.webhook_emitter = WebhookEmitter(url, verifier_token, format, retry_delays)
             self.service.listeners.append(self.webhook_emitter)

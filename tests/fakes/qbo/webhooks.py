@@ -19,6 +19,7 @@ import requests
 
 from tests.fakes.qbo.render import dumps
 
+ANSWER_WITHIN = 3.0  # seconds Intuit waits for the receiver's answer
 VERBS = {"Create": "created", "Update": "updated", "Delete": "deleted", "Merge": "merged", "Void": "voided"}
 FORMATS = ("legacy", "cloudevents")
 
@@ -94,7 +95,8 @@ def deliver(
     duplicate: bool = False,
     reorder: bool = False,
 ) -> int:
-    """POST one notification (twice if ``duplicate``; events reversed if ``reorder``); last HTTP status."""
+    """POST one notification (twice if ``duplicate``; events reversed if ``reorder``); the last HTTP status,
+    0 when the receiver did not answer within ``ANSWER_WITHIN`` seconds or could not be reached."""
     ordered = list(reversed(events)) if reorder else list(events)
     body = build_body(ordered, fmt)
     headers = {"Content-Type": "application/json", "intuit-signature": sign(body, verifier_token)}
@@ -102,16 +104,26 @@ def deliver(
         headers["Content-Type"] = "application/cloudevents-batch+json"
     status = 0
     for _ in range(2 if duplicate else 1):
-        status = requests.post(url, data=body, headers=headers, timeout=10).status_code
+        try:
+            status = requests.post(url, data=body, headers=headers, timeout=ANSWER_WITHIN).status_code
+        except requests.RequestException:
+            status = 0
     return status
 
 
 class WebhookEmitter:
-    """Sends a notification for every mutation to a configured URL, in order, from a background thread."""
+    """Sends a notification for every mutation to a configured URL, in order, from a background thread.
 
-    def __init__(self, url: str, verifier_token: str, fmt: str = "legacy") -> None:
+    A delivery that is not answered with HTTP 200 is retried after each of ``retry_delays`` (Intuit waits
+    about 10 s, 20 s, 30 s, 5 min, ...; tests pass short delays) and later events wait for it.
+    """
+
+    def __init__(
+        self, url: str, verifier_token: str, fmt: str = "legacy", retry_delays: tuple[float, ...] = ()
+    ) -> None:
         if fmt not in FORMATS:
             raise ValueError(f"unknown webhook format {fmt!r}")
+        self.retry_delays = retry_delays
         self.url = url
         self.verifier_token = verifier_token
         self.fmt = fmt
@@ -126,9 +138,12 @@ class WebhookEmitter:
     def _run(self) -> None:
         while (event := self._queue.get()) is not None:
             try:
-                self.statuses.append(deliver(self.url, self.verifier_token, [event], fmt=self.fmt))
-            except requests.RequestException:
-                self.statuses.append(0)
+                for delay in (0.0, *self.retry_delays):
+                    time.sleep(delay)
+                    status = deliver(self.url, self.verifier_token, [event], fmt=self.fmt)
+                    self.statuses.append(status)
+                    if status == 200:
+                        break
             finally:
                 self._queue.task_done()
         self._queue.task_done()
