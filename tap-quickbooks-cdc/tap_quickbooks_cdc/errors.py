@@ -21,6 +21,7 @@ class RealmError(QboTapError):
     def __init__(self, realm_id: str, message: str) -> None:
         super().__init__(f"realm {realm_id}: {message}")
         self.realm_id = realm_id
+        self.detail = message
 
 
 class ReconnectRequiredError(RealmError):

@@ -116,7 +116,7 @@ class RealmRegistry:
             if session is None:
                 lines.append(f"realm {realm_id}: not synced (no selected stream reached it)")
             elif session.failure is not None:
-                lines.append(f"realm {realm_id}: FAILED - {session.failure}")
+                lines.append(f"realm {realm_id}: FAILED - {session.failure.detail}")
             else:
                 lines.append(
                     f"realm {realm_id}: ok - {session.records_emitted} records, "
