@@ -35,6 +35,7 @@ from tests.fakes.qbo.basics import (
 TxnRenderer = Callable[[Company, int, int], dict[str, Any]]
 DAY = 86_400
 EMPTY: dict[str, Any] = {}
+LINE_IDS = tuple(str(n) for n in range(64))
 _TAX_RATE = TAX_CODES[0][1]
 _TAX_PERCENT = money(_TAX_RATE)
 _CUSTOM_FIELD_DEF = {"DefinitionId": "1", "Name": "Crew #", "Type": "StringType"}
@@ -58,11 +59,13 @@ class SalesLines:
 
 
 def _sales_item_line(company: Company, rng: Stream, line_id: int) -> tuple[dict[str, Any], int, bool]:
-    item = company.pick(rng, "Item")
-    qty = 1 + int(rng.random() * 9)
+    draw = rng.random
+    counts = company.counts
+    item = int(draw() * counts["Item"])
+    qty = 1 + int(draw() * 9)
     service = item_is_service(item)
-    taxable = not service and rng.random() < 0.8
-    class_idx = company.pick(rng, "Class") if rng.random() < 0.3 else -1
+    taxable = not service and draw() < 0.8
+    class_idx = int(draw() * counts["Class"]) if draw() < 0.3 else -1
     key = (item, qty, taxable, class_idx)
     cached = company.line_parts.get(key)
     if cached is None:
@@ -81,7 +84,7 @@ def _sales_item_line(company: Company, rng: Stream, line_id: int) -> tuple[dict[
         cached = company.line_parts[key] = (f"{ref('Item', item)['name']} x{qty}", price * qty, detail)
     description, amount, detail = cached
     line = {
-        "Id": str(line_id),
+        "Id": LINE_IDS[line_id],
         "LineNum": line_id,
         "Description": description,
         "Amount": money(amount),
