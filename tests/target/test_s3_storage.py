@@ -121,3 +121,18 @@ def test_a_silent_endpoint_fails_the_check_in_under_15_seconds(s3_server: S3Serv
     ):
         stage.check()
     assert time.monotonic() - started < 15
+
+
+def test_without_any_credentials_the_error_says_which_settings_to_set(
+    s3_server: S3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    stage = S3Storage(f"s3://{s3_server.bucket}/p", {"s3_endpoint_url": s3_server.endpoint_url})
+    with pytest.raises(
+        StageError, match="no AWS credentials found; set aws_access_key_id and aws_secret_access_key"
+    ):
+        stage.check()
