@@ -136,3 +136,9 @@ def test_without_any_credentials_the_error_says_which_settings_to_set(
         StageError, match="no AWS credentials found; set aws_access_key_id and aws_secret_access_key"
     ):
         stage.check()
+
+
+def test_a_missing_local_file_is_a_stage_error(s3_server: S3Server, tmp_path: Path) -> None:
+    stage = S3Storage(f"s3://{s3_server.bucket}/p", s3_server.config())
+    with pytest.raises(StageError, match=r"cannot upload a/x\.parquet: .*No such file"):
+        stage.put_file(tmp_path / "gone.parquet", "a/x.parquet")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 import time
 import uuid
 from pathlib import Path
@@ -197,3 +198,13 @@ def test_a_silent_server_fails_in_under_15_seconds(sshd_server: SshdServer, sile
         stage.check()
     assert time.monotonic() - started < 15
     assert "\n" not in str(raised.value)
+
+
+def test_a_hashed_known_hosts_file_is_understood(
+    sshd_server: SshdServer, folder: Path, tmp_path: Path
+) -> None:
+    hashed = tmp_path / "known_hosts"
+    hashed.write_text(sshd_server.known_hosts_path.read_text())
+    subprocess.run(["ssh-keygen", "-H", "-f", str(hashed)], check=True, capture_output=True)
+    assert "127.0.0.1" not in hashed.read_text()  # as with HashKnownHosts yes (Debian's default)
+    SftpStorage(sshd_server.uri(folder), settings(sshd_server, sftp_known_hosts_path=str(hashed))).check()

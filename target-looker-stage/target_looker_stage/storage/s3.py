@@ -154,6 +154,8 @@ class S3Storage:
         except S3UploadFailedError as exc:  # wraps the ClientError (raised while handling it)
             cause = exc.__cause__ or exc.__context__
             self._raise(f"upload {key}", cause if isinstance(cause, (BotoCoreError, ClientError)) else exc)
+        except OSError as exc:  # the local file
+            self._raise(f"upload {key}", exc)
 
     def get_bytes(self, key: str) -> bytes:
         try:
