@@ -227,6 +227,16 @@ def _start_date(config: t.Mapping[str, t.Any]) -> datetime.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
 
 
+def _margin(config: t.Mapping[str, t.Any]) -> int:
+    value = config.get("cdc_cursor_margin_seconds", 120)
+    if isinstance(value, bool) or not isinstance(value, (int, decimal.Decimal)) or not 0 <= value <= 3600:
+        raise ConfigError(
+            f"Setting 'cdc_cursor_margin_seconds' is {value!r}: use whole seconds from 0 to 3600 "
+            "(a negative margin would move the CDC cursor past unread changes)."
+        )
+    return int(value)
+
+
 def parse_settings(config: t.Mapping[str, t.Any]) -> Settings:
     """Validate the config; raises ConfigError with a one-line problem + fix."""
     environment = config.get("environment") or "production"
@@ -257,5 +267,5 @@ def parse_settings(config: t.Mapping[str, t.Any]) -> Settings:
         max_retries=int(_positive(config, "max_retries", 6)),
         retry_backoff_seconds=_positive(config, "retry_backoff_seconds", 1.0),
         request_timeout_seconds=_positive(config, "request_timeout_seconds", 120.0),
-        cdc_cursor_margin_seconds=int(config.get("cdc_cursor_margin_seconds", 120)),
+        cdc_cursor_margin_seconds=_margin(config),
     )

@@ -52,6 +52,7 @@ def test_single_company_shorthand() -> None:
         ({"environment": "staging"}, "use 'production' or 'sandbox'"),
         ({"requests_per_minute": 900}, "Intuit allows 500"),
         ({"start_date": "last tuesday"}, "not an ISO date-time"),
+        ({"cdc_cursor_margin_seconds": -5}, "a negative margin would move the CDC cursor"),
     ],
 )
 def test_bad_settings_give_one_line_problem_and_fix(change: dict[str, t.Any], expected: str) -> None:
