@@ -37,7 +37,10 @@ def test_listing_pages_through_every_page(
     for key in reversed(keys):
         client.put_object(Bucket=s3_server.bucket, Key=f"{prefix}/{key}", Body=b"")
     stage = S3Storage(f"s3://{s3_server.bucket}/{prefix}", s3_server.config())
+    calls: list[str] = []
+    stage._client.meta.events.register("before-call.s3.ListObjectsV2", lambda **_: calls.append("list"))
     assert stage.list_keys() == keys
+    assert len(calls) == 4  # 2 + 2 + 2 + 1 keys
     assert stage.list_keys("stream=a/part-0000") == keys
 
 

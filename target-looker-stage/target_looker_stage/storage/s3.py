@@ -168,7 +168,7 @@ class S3Storage:
         keys: list[str] = []
         try:
             pages = self._client.get_paginator("list_objects_v2").paginate(
-                Bucket=self.bucket, Prefix=base + prefix
+                Bucket=self.bucket, Prefix=base + prefix, PaginationConfig={"PageSize": self.page_size}
             )
             for page in pages:
                 keys.extend(item["Key"][len(base) :] for item in page.get("Contents", []))
