@@ -93,26 +93,27 @@ def run_tap(
     )
 
 
-def query_per_entity_requests(sim: SimProcess, workdir: Path, since: str) -> int:
-    """Requests a connector needs that reads changes with one query (or more) per entity."""
-    from tap_quickbooks_cdc.query import read_pages
+def _bare_session(sim: SimProcess, workdir: Path) -> t.Any:
     from tap_quickbooks_cdc.realm import RealmSession
-    from tap_quickbooks_cdc.schemas import ENTITY_FOR_STREAM
     from tap_quickbooks_cdc.settings import parse_settings
     from tap_quickbooks_cdc.token_store import open_token_store
 
     settings = parse_settings(_config(sim.handle, workdir / "tokens.json"))
-    session = RealmSession(
-        settings.companies[0],
-        settings,
-        open_token_store(settings.token_store),
-        logging.getLogger("bench"),
-        dict,
-    )
-    for entity in ENTITY_FOR_STREAM.values():
-        for _ in read_pages(session.client, entity, since):
-            pass
-    return session.client.request_count
+    store = open_token_store(settings.token_store)
+    return RealmSession(settings.companies[0], settings, store, logging.getLogger("bench"), dict)
+
+
+def read_every_page(sim: SimProcess, workdir: Path, since: str | None) -> tuple[int, int, float]:
+    """(records, requests, seconds) to read every entity by query with the tap's HTTP client alone,
+    no Singer processing: the ceiling the simulator allows on this machine."""
+    from tap_quickbooks_cdc.query import read_pages
+
+    session = _bare_session(sim, workdir)
+    records, started = 0, time.perf_counter()
+    for entity in _entities():
+        for page in read_pages(session.client, entity, since):
+            records += len(page)
+    return records, session.client.request_count, time.perf_counter() - started
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -129,6 +130,11 @@ def main(argv: list[str] | None = None) -> None:
             realm = sim.handle.realm_ids[0]
             total = sum(sim.call("count", realm, e) for e in _entities())
             extra.append(f"company size: {total:,} records in 24 entities")
+            bare, bare_requests, bare_seconds = read_every_page(sim, workdir, None)
+            extra.append(
+                f"simulator ceiling: the HTTP client alone reads {bare:,} rows in {bare_seconds:.1f} s "
+                f"= {bare / bare_seconds:,.0f} records/s ({bare_requests} requests)"
+            )
             backfill = run_tap(sim, "backfill, 0 ms latency", workdir)
             rows.append(backfill)
             for entity, count in CHANGED.items():
@@ -138,10 +144,16 @@ def main(argv: list[str] | None = None) -> None:
             )
             rows.append(incremental)
             cursor = backfill.state["bookmarks"]["invoices"]["partitions"][0]["cdc_cursor"]
-            naive = query_per_entity_requests(sim, workdir, cursor)
+            _, naive, _ = read_every_page(sim, workdir, cursor)
             extra.append(
                 f"incremental requests: {incremental.data_requests} (1 CDC + 1 TaxCode query) vs "
                 f"{naive} with one query per entity"
+            )
+            startup = incremental.tap_cpu_seconds  # an almost empty run: interpreter, imports, discovery
+            per_record = (backfill.tap_cpu_seconds - startup) / max(backfill.records, 1)
+            extra.append(
+                f"tap CPU per record after start-up ({startup:.1f} CPU s): {per_record * 1e6:.0f} us "
+                f"= {1 / per_record if per_record > 0 else 0:,.0f} records per CPU-second"
             )
             sim.call("set_latency", args.latency)
             rows.append(run_tap(sim, f"backfill, {args.latency * 1000:.0f} ms latency", workdir))
