@@ -17,6 +17,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from tests.fakes.qbo.admin import handle_admin
+from tests.fakes.qbo.batch import run_batch
 from tests.fakes.qbo.faults import (
     JSON,
     THROTTLE_XML,
@@ -41,13 +42,14 @@ URLS = Map(
         Rule("/oauth2/v1/tokens/bearer", endpoint="token", methods=["POST"]),
         Rule("/v3/company/<realm>/query", endpoint="query", methods=["GET", "POST"]),
         Rule("/v3/company/<realm>/cdc", endpoint="cdc", methods=["GET"]),
+        Rule("/v3/company/<realm>/batch", endpoint="batch", methods=["POST"]),
         Rule("/v3/company/<realm>/<entity>/<record_id>", endpoint="read", methods=["GET"]),
         Rule("/v3/company/<realm>/<entity>", endpoint="write", methods=["POST"]),
         Rule("/admin/<path:rest>", endpoint="admin", methods=["GET", "POST", "DELETE"]),
     ],
     strict_slashes=False,
 )
-DATA_KINDS = frozenset({"query", "cdc", "read", "write"})
+DATA_KINDS = frozenset({"query", "cdc", "read", "write", "batch"})
 _UTC_CLOCK = LocalClock(offset_for_company(7))
 APP_ERROR = "An application error has occurred while processing your request"
 
@@ -182,12 +184,10 @@ class QboApp:
         minor = request.args.get("minorversion")
         if minor is not None and not minor.isdigit():
             return self._fault(validation(f"Invalid minorversion {minor}", "2010"), realm)
-        if not sim.limiter.acquire(realm):
-            return (
-                self._xml_throttle(realm)
-                if sim.injector.use_xml_throttle()
-                else self._fault(throttled(), realm)
-            )
+        if not self._admit(realm, kind):
+            if sim.injector.use_xml_throttle():
+                return self._xml_throttle(realm)
+            return self._fault(throttled(), realm)
         try:
             if sim.latency:
                 time.sleep(sim.latency)
@@ -196,6 +196,18 @@ class QboApp:
             return self._fault(fault, realm)
         finally:
             sim.limiter.release(realm)
+            if kind == "batch":
+                sim.batch_limiter.release(realm)
+
+    def _admit(self, realm: str, kind: str) -> bool:
+        """Take a slot of the company's budget (and, for batches, of the batch budget)."""
+        sim = self.sim
+        if not sim.limiter.acquire(realm):
+            return False
+        if kind == "batch" and not sim.batch_limiter.acquire(realm):
+            sim.limiter.release(realm)
+            return False
+        return True
 
     def _handle(self, request: Request, kind: str, realm: str, args: dict[str, Any]) -> bytes:
         service = self.sim.service
@@ -203,6 +215,7 @@ class QboApp:
             "query": lambda: service.query(realm, self._statement(request)),
             "cdc": lambda: service.cdc(realm, request.args.get("entities"), request.args.get("changedSince")),
             "read": lambda: service.read(realm, str(args["entity"]), str(args["record_id"])),
+            "batch": lambda: run_batch(service, realm, self._payload(request)),
             "write": lambda: service.write(
                 realm, str(args["entity"]), self._payload(request), request.args.get("operation")
             ),

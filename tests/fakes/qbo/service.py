@@ -31,6 +31,10 @@ def _time_field(time_text: str) -> bytes:
     return b'"time":"' + time_text.encode() + b'"'
 
 
+def _entity_part(entity: str, record: bytes) -> bytes:
+    return b'"' + entity.encode() + b'":' + record
+
+
 class DataService:
     """Answers data requests for a set of companies; ``now`` is the simulator clock (epoch seconds)."""
 
@@ -45,6 +49,14 @@ class DataService:
 
     # ---- query -------------------------------------------------------------------------------------
     def query(self, realm_id: str, statement: str) -> bytes:
+        """``{"QueryResponse":{...},"time":...}``."""
+        return self._answer(realm_id, self.query_part(realm_id, statement))
+
+    def _answer(self, realm_id: str, part: bytes) -> bytes:
+        return b"{" + part + b"," + _time_field(self.time_text(realm_id)) + b"}"
+
+    def query_part(self, realm_id: str, statement: str) -> bytes:
+        """``"QueryResponse":{...}`` for one statement (also used inside batch answers)."""
         try:
             query = parse_query(statement)
         except QueryError as exc:
@@ -61,9 +73,9 @@ class DataService:
         if prefetcher is not None and indexes:
             prefetcher.wait_for(table, indexes)
         if query.count:
-            body = b'{"QueryResponse":{"totalCount":' + str(total).encode() + b"},"
+            body = b'"QueryResponse":{"totalCount":' + str(total).encode() + b"}"
         elif not indexes:
-            body = b'{"QueryResponse":{},'
+            body = b'"QueryResponse":{}'
         else:
             with store.lock:
                 rendered = [table.render_bytes(i) for i in indexes if table.exists(i)]
@@ -72,12 +84,12 @@ class DataService:
             records = b",".join(rendered)
             start, size = str(query.start_position).encode(), str(len(indexes)).encode()
             body = (
-                b'{"QueryResponse":{"' + query.entity.encode() + b'":[' + records
-                + b'],"startPosition":' + start + b',"maxResults":' + size + b"},"
+                b'"QueryResponse":{"' + query.entity.encode() + b'":[' + records
+                + b'],"startPosition":' + start + b',"maxResults":' + size + b"}"
             )  # fmt: skip
         if prefetcher is not None and following:
             prefetcher.submit(store, table, following)
-        return body + _time_field(self.time_text(realm_id)) + b"}"
+        return body
 
     @staticmethod
     def _select(table: EntityTable, query: Query) -> tuple[list[int], int]:
@@ -202,13 +214,14 @@ class DataService:
         with self.stores[realm_id].lock:
             idx = self.index_of(table, record_id)
             record = table.render_bytes(idx)
-        return self._wrap(realm_id, table.entity, record)
-
-    def _wrap(self, realm_id: str, entity: str, record: bytes) -> bytes:
-        return b'{"' + entity.encode() + b'":' + record + b"," + _time_field(self.time_text(realm_id)) + b"}"
+        return self._answer(realm_id, _entity_part(table.entity, record))
 
     def write(self, realm_id: str, entity_path: str, payload: Any, operation: str | None) -> bytes:
         """POST: create (no Id), sparse update (Id + current SyncToken) or delete (``operation=delete``)."""
+        return self._answer(realm_id, self.write_part(realm_id, entity_path, payload, operation))
+
+    def write_part(self, realm_id: str, entity_path: str, payload: Any, operation: str | None) -> bytes:
+        """``"Invoice":{...}`` after a create, update or delete (also used inside batch answers)."""
         table = self.resolve(realm_id, entity_path)
         if not isinstance(payload, dict):
             raise validation("Request body must be a JSON object", "2010")
@@ -218,7 +231,7 @@ class DataService:
                 if operation == "delete":
                     raise validation("Id is required to delete", "2020")
                 idx = self.create(realm_id, table.entity, payload)
-                return self._wrap(realm_id, table.entity, table.render_bytes(idx))
+                return _entity_part(table.entity, table.render_bytes(idx))
             idx = self.index_of(table, payload["Id"])
             current = table.sync_of(idx)
             if str(payload.get("SyncToken", "")).strip() != str(current):
@@ -226,9 +239,9 @@ class DataService:
             if operation == "delete":
                 self.delete(realm_id, table.entity, idx)
                 stub = {"domain": "QBO", "status": "Deleted", "Id": str(idx + 1)}
-                return self._wrap(realm_id, table.entity, dumps(stub))
+                return _entity_part(table.entity, dumps(stub))
             self.update(realm_id, table.entity, idx, payload)
-            return self._wrap(realm_id, table.entity, table.render_bytes(idx))
+            return _entity_part(table.entity, table.render_bytes(idx))
 
     # ---- mutations shared by HTTP and the Python API -----------------------------------------------
     def _stamp(self) -> int:

@@ -16,6 +16,7 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from tests.fakes.qbo.app import DATA_KINDS, QboApp
+from tests.fakes.qbo.batch import BATCHES_PER_MINUTE
 from tests.fakes.qbo.catalog import BY_LOWER
 from tests.fakes.qbo.config import SimConfig
 from tests.fakes.qbo.limits import FaultInjector, RateLimiter
@@ -87,6 +88,7 @@ class QboSimulator:
         self.service = DataService(self.stores, self.now)
         if config.prefetch:
             self.service.prefetcher = Prefetcher()
+        self.batch_limiter = RateLimiter(BATCHES_PER_MINUTE, config.max_concurrent)
         self.limiter = RateLimiter(
             config.requests_per_minute, config.max_concurrent, config.requests_per_second
         )
@@ -263,8 +265,8 @@ class QboSimulator:
         self.requests.clear()
 
     def data_requests(self, realm_id: str | None = None) -> int:
-        """Query, CDC and read requests (all outcomes), optionally for one company."""
-        reads = DATA_KINDS - {"write"}
+        """Query, CDC, read and batch requests (all outcomes), optionally for one company."""
+        reads = DATA_KINDS - {"write"}  # query, cdc, read and batch
         return sum(1 for r in list(self.requests) if r.kind in reads and realm_id in {None, r.realm_id})
 
     # ---- webhooks ----------------------------------------------------------------------------------
