@@ -58,8 +58,8 @@ def test_five_runs_in_a_row_each_leave_the_newest_token_in_the_store(
 
 
 def test_access_tokens_are_refreshed_before_they_expire(qbo_sim_factory: t.Any, tmp_path: Path) -> None:
-    sim = qbo_sim_factory(companies=1, records_per_company=100, access_token_ttl=2, latency=0.15)
-    result = run_in_process(tap_config(sim, tmp_path))  # 24 streams x 150 ms outlive a 2 s token
+    sim = qbo_sim_factory(companies=1, records_per_company=100, access_token_ttl=4, latency=0.25)
+    result = run_in_process(tap_config(sim, tmp_path))  # 24 streams x 250 ms outlive a 4 s token
     assert result.exit_code == 0
     token_requests = [r for r in sim.requests if r.kind == "token"]
     assert len(token_requests) >= 2, "the run outlived one access token"
