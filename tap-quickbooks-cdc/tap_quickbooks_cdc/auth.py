@@ -24,6 +24,21 @@ if t.TYPE_CHECKING:
     from tap_quickbooks_cdc.token_store import TokenStore
 
 TOKEN_ATTEMPTS = 3
+HARD_EXPIRY_WARNING_DAYS = 30
+
+
+def hard_expiry_warning(realm_id: str, body: t.Mapping[str, t.Any]) -> str | None:
+    """A warning when the refresh token's hard (about five-year) lifetime is about to end."""
+    seconds = body.get("x_refresh_token_hard_expires_in")
+    if not isinstance(seconds, (int, float)) or isinstance(seconds, bool):
+        return None
+    days = seconds / 86_400
+    if days > HARD_EXPIRY_WARNING_DAYS:
+        return None
+    return (
+        f"realm {realm_id}: the connection's hard lifetime ends in {days:.0f} days; reconnect the "
+        "company in the Intuit app before then and put the new refresh token in 'companies'."
+    )
 
 
 class RealmAuth:
@@ -85,6 +100,8 @@ class RealmAuth:
             new_refresh = str(body.get("refresh_token") or spend)
             # Persist before use: once Intuit rotated the token, the old one is dead.
             slot.put(StoredToken(new_refresh, fingerprint))
+        if warning := hard_expiry_warning(realm, body):
+            self._logger.warning("%s", warning)
         self._access_token = str(body["access_token"])
         self._lifetime = float(body.get("expires_in", 3600))
         self._expires_at = time.monotonic() + self._lifetime
@@ -107,7 +124,7 @@ class RealmAuth:
                     self._settings.token_url,
                     data={"grant_type": "refresh_token", "refresh_token": refresh_token},
                     auth=(self._settings.client_id, self._settings.client_secret),
-                    headers={"Accept": "application/json"},
+                    headers={"Accept": "application/json", "x-include-refresh-token-hard-expires-in": "true"},
                     timeout=self._settings.request_timeout_seconds,
                 )
             except requests.RequestException as exc:
