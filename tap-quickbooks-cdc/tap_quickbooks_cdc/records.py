@@ -11,7 +11,7 @@ DELETED_SYNC_TOKEN = sys.maxsize  # a delete is final: nothing may follow it for
 
 def to_utc_text(value: datetime.datetime) -> str:
     """The one bookmark format: "2026-11-20T17:00:00+00:00" (string order == time order)."""
-    return value.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    return value.astimezone(datetime.UTC).replace(microsecond=0).isoformat()
 
 
 def parse_time(text: str) -> datetime.datetime:
