@@ -13,6 +13,7 @@ import orjson
 from tests.fakes.qbo.basics import Company, is_inactive
 from tests.fakes.qbo.catalog import ENTITIES, NAME_LISTS, entity_counts
 from tests.fakes.qbo.render_lists import LIST_RENDERERS
+from tests.fakes.qbo.render_payments import PAYMENT_RENDERERS
 from tests.fakes.qbo.render_purchases import PURCHASE_RENDERERS
 from tests.fakes.qbo.render_sales import SALES_RENDERERS
 from tests.fakes.qbo.timefmt import LocalClock, offset_for_company
@@ -28,6 +29,8 @@ def render_base(company: Company, entity: str, idx: int, create_ts: int) -> dict
         return LIST_RENDERERS[entity](company, idx)
     if entity in SALES_RENDERERS:
         return SALES_RENDERERS[entity](company, idx, create_ts)
+    if entity in PAYMENT_RENDERERS:
+        return PAYMENT_RENDERERS[entity](company, idx, create_ts)
     return PURCHASE_RENDERERS[entity](company, idx, create_ts)
 
 

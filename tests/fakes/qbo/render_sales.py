@@ -1,5 +1,5 @@
-"""Bodies of the sales-side transactions: Invoice, Payment, CreditMemo, SalesReceipt, RefundReceipt,
-Estimate and Deposit. Arithmetic is in integer cents; amounts are emitted with exactly two decimals.
+"""Bodies of the sales documents: Invoice, CreditMemo, SalesReceipt, RefundReceipt and Estimate.
+Arithmetic is in integer cents; amounts are emitted with exactly two decimals.
 
 Invariants (pinned by tests): SubTotal line == sum of sales item lines (group lines included);
 TotalAmt == SubTotal - discount + TxnTaxDetail.TotalTax; base payment ``j`` pays base invoice ``j``
@@ -185,7 +185,7 @@ def tax_detail(sales: SalesLines) -> dict[str, Any]:
     return detail
 
 
-def _header(company: Company, rng: Stream, entity: str, idx: int, create_ts: int) -> dict[str, Any]:
+def header(company: Company, rng: Stream, entity: str, idx: int, create_ts: int) -> dict[str, Any]:
     custom = dict(_CUSTOM_FIELD_DEF)
     if rng.random() < 0.5:
         custom["StringValue"] = str(100 + idx % 900)
@@ -222,9 +222,10 @@ def payment_applied(company: Company, idx: int, total: int) -> int:
     return total if h % 10 < 7 else share(total, 30 + h % 50, 100)
 
 
-def _invoice(company: Company, idx: int, create_ts: int) -> tuple[dict[str, Any], SalesLines]:
+def invoice_with_lines(company: Company, idx: int, create_ts: int) -> tuple[dict[str, Any], SalesLines]:
+    """An invoice body and its line totals (payments need the totals)."""
     rng = company.rng("Invoice", idx)
-    body = _header(company, rng, "Invoice", idx, create_ts)
+    body = header(company, rng, "Invoice", idx, create_ts)
     body.update(_customer_block(company, rng))
     sales = sales_lines(company, rng)
     term = int(rng.random() * len(TERMS)) % company.counts["Term"]
@@ -253,66 +254,12 @@ def _invoice(company: Company, idx: int, create_ts: int) -> tuple[dict[str, Any]
 
 
 def render_invoice(company: Company, idx: int, create_ts: int) -> dict[str, Any]:
-    return _invoice(company, idx, create_ts)[0]
-
-
-def _name_value(name: str, value: str) -> dict[str, Any]:
-    return {
-        "name": "{http://schema.intuit.com/finance/v3}NameValue",
-        "declaredType": "com.intuit.schema.finance.v3.NameValue",
-        "scope": "javax.xml.bind.JAXBElement$GlobalScope",
-        "value": {"Name": name, "Value": value},
-        "nil": False,
-        "globalScope": True,
-        "typeSubstituted": False,
-    }
-
-
-def render_payment(company: Company, idx: int, create_ts: int) -> dict[str, Any]:
-    rng = company.rng("Payment", idx)
-    body: dict[str, Any] = {
-        "domain": "QBO",
-        "sparse": False,
-        "TxnDate": company.clock.date(create_ts),
-        "CurrencyRef": USD,
-        "DepositToAccountRef": ref("Account", ACC_UNDEPOSITED),
-        "PaymentMethodRef": ref("PaymentMethod", company.pick(rng, "PaymentMethod")),
-        "PaymentRefNum": str(5000 + idx),
-        "ProcessPayment": False,
-        "UnappliedAmt": money(0),
-    }
-    if idx < min(company.counts["Payment"], company.counts["Invoice"]):
-        known = company.totals.get(("Invoice", idx))
-        if known is None:
-            invoice, sales = _invoice(company, idx, create_ts)
-            known = (sales.total, invoice["CustomerRef"])
-        total, customer_ref = known
-        applied = money(payment_applied(company, idx, total))
-        body["CustomerRef"] = customer_ref
-        body["TotalAmt"] = applied
-        body["Line"] = [
-            {
-                "Amount": applied,
-                "LinkedTxn": [{"TxnId": str(idx + 1), "TxnType": "Invoice"}],
-                "LineEx": {"any": [_name_value("txnReferenceNumber", str(1001 + idx))]},
-            }
-        ]
-    else:
-        amount = money(rint(rng, 1000, 200_000))
-        body.update(
-            {
-                "CustomerRef": ref("Customer", company.pick(rng, "Customer")),
-                "TotalAmt": amount,
-                "UnappliedAmt": amount,
-                "Line": [],
-            }
-        )
-    return body
+    return invoice_with_lines(company, idx, create_ts)[0]
 
 
 def _simple_sales(company: Company, entity: str, idx: int, create_ts: int) -> tuple[dict[str, Any], Stream]:
     rng = company.rng(entity, idx)
-    body = _header(company, rng, entity, idx, create_ts)
+    body = header(company, rng, entity, idx, create_ts)
     body.update(_customer_block(company, rng))
     sales = sales_lines(company, rng)
     body.update({"Line": sales.lines, "TxnTaxDetail": tax_detail(sales), "TotalAmt": money(sales.total)})
@@ -359,42 +306,10 @@ def render_estimate(company: Company, idx: int, create_ts: int) -> dict[str, Any
     return body
 
 
-def render_deposit(company: Company, idx: int, create_ts: int) -> dict[str, Any]:
-    rng = company.rng("Deposit", idx)
-    body = _header(company, rng, "Deposit", idx, create_ts)
-    del body["DocNumber"]
-    lines: list[dict[str, Any]] = []
-    total = 0
-    for n in range(1, rint(rng, 2, 4)):
-        amount = rint(rng, 500, 300_000)
-        customer = company.pick(rng, "Customer")
-        account = (ACC_SERVICE_INCOME, ACC_PRODUCT_INCOME, 28)[int(rng.random() * 3)]
-        lines.append(
-            {
-                "Id": str(n),
-                "LineNum": n,
-                "Amount": money(amount),
-                "DetailType": "DepositLineDetail",
-                "DepositLineDetail": {
-                    "Entity": {**ref("Customer", customer), "type": "CUSTOMER"},
-                    "AccountRef": ref("Account", account),
-                    "PaymentMethodRef": ref("PaymentMethod", company.pick(rng, "PaymentMethod")),
-                },
-            }
-        )
-        total += amount
-    body.update(
-        {"DepositToAccountRef": ref("Account", ACC_CHECKING), "Line": lines, "TotalAmt": money(total)}
-    )
-    return body
-
-
 SALES_RENDERERS: dict[str, TxnRenderer] = {
     "Invoice": render_invoice,
-    "Payment": render_payment,
     "CreditMemo": render_credit_memo,
     "SalesReceipt": render_sales_receipt,
     "RefundReceipt": render_refund_receipt,
     "Estimate": render_estimate,
-    "Deposit": render_deposit,
 }
