@@ -143,8 +143,8 @@ class QboStream(Stream):
         self.logger.info(
             "realm %s %s: %s from %s", session.realm_id, self.name, mode.value, since or "the start"
         )
-        prefetch = self._qbo_tap.settings.max_concurrent_requests > 1
-        yield from self._emit(session, read_pages(session.client, self.entity, since, prefetch=prefetch))
+        parallel = max(1, min(3, self._qbo_tap.settings.max_concurrent_requests - 1))
+        yield from self._emit(session, read_pages(session.client, self.entity, since, parallel=parallel))
 
     def _emit(
         self, session: RealmSession, batches: Iterable[list[dict[str, t.Any]]], *, sort: bool = False
