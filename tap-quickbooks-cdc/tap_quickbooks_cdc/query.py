@@ -9,7 +9,7 @@ de-duplicator. Only a tie group wider than a page is stepped through by position
 A big entity (first page full) is split into time slices read in parallel (one request in flight
 per slice, at most `parallel`), each slice keyset-paginated within `[lower, upper)`; pages are
 yielded slice after slice, so the output stays in LastUpdatedTime order. Each slice buffers at most
-two pages ahead of the reader.
+one page ahead of the reader (plus the one it is fetching).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ if t.TYPE_CHECKING:
     from tap_quickbooks_cdc.api import QboClient
 
 PAGE_SIZE = 1000
-PAGES_BUFFERED_PER_SLICE = 2
+PAGES_BUFFERED_PER_SLICE = 1
 
 # Name-list entities hide inactive rows unless the WHERE clause says `Active IN (true, false)`.
 LIST_ENTITIES = frozenset(
