@@ -18,13 +18,21 @@ from tap_quickbooks_cdc.records import normalise_time
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-    from tap_quickbooks_cdc.api import QboClient
-
 CDC_CAP = 1000
 CDC_WINDOW_DAYS = 30
 
 
-def parse_cdc(client: QboClient, body: dict[str, t.Any]) -> dict[str, list[dict[str, t.Any]]]:
+class DataApi(t.Protocol):
+    """What the coordinator needs from a realm's client (`api.QboClient`)."""
+
+    realm_id: str
+
+    def get(self, path: str, params: dict[str, str]) -> dict[str, t.Any]:
+        """GET a data path and return the checked JSON body."""
+        ...
+
+
+def parse_cdc(client: DataApi, body: dict[str, t.Any]) -> dict[str, list[dict[str, t.Any]]]:
     """Objects per entity from a CDC response body."""
     responses = body.get("CDCResponse")
     if not isinstance(responses, list):
@@ -41,7 +49,7 @@ def parse_cdc(client: QboClient, body: dict[str, t.Any]) -> dict[str, list[dict[
 class CdcCoordinator:
     """Fetches CDC once per realm and hands each entity its objects."""
 
-    def __init__(self, client: QboClient, plan: Callable[[], dict[str, str]]) -> None:
+    def __init__(self, client: DataApi, plan: Callable[[], dict[str, str]]) -> None:
         """`plan()` returns {entity: cursor} for every stream of this realm that will use CDC."""
         self._client = client
         self._plan = plan
