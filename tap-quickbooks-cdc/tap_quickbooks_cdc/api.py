@@ -9,6 +9,7 @@ import decimal
 import json
 import logging
 import random
+import threading
 import typing as t
 
 import backoff
@@ -53,6 +54,7 @@ class QboClient:
         self._logger = logger
         self._base = f"{settings.api_base_url}/v3/company/{self.realm_id}"
         self.request_count = 0
+        self._count_lock = threading.Lock()  # pages of several time slices are fetched at once
         self.first_server_time: str | None = None
         retry_transient = backoff.on_exception(
             backoff.expo,
@@ -126,7 +128,8 @@ class QboClient:
         query = {**params, "minorversion": str(self._settings.minorversion)}
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         with self._limiter.slot():
-            self.request_count += 1
+            with self._count_lock:
+                self.request_count += 1
             try:
                 response = self._session.get(
                     f"{self._base}/{path}",
