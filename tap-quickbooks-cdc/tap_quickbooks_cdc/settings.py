@@ -123,6 +123,16 @@ CONFIG_SCHEMA: dict[str, t.Any] = th.PropertiesList(
         default=120,
         description="Advanced: the CDC cursor is the server time of the sync start minus this margin.",
     ),
+    th.Property(
+        "query_only_refresh_hours",
+        th.NumberType,
+        default=24,
+        description=(
+            "Entities Intuit's CDC does not serve (TaxCode) are re-read by query at most once per this many "
+            "hours after their backfill, so a quiet incremental run stays one request per company; "
+            "0 = every run."
+        ),
+    ),
 ).to_dict()
 
 
@@ -162,6 +172,7 @@ class Settings:
     retry_backoff_seconds: float
     request_timeout_seconds: float
     cdc_cursor_margin_seconds: int
+    query_only_refresh_hours: float
 
     def __repr__(self) -> str:
         realms = [c.realm_id for c in self.companies]
@@ -237,6 +248,17 @@ def _margin(config: t.Mapping[str, t.Any]) -> int:
     return int(value)
 
 
+def _refresh_hours(config: t.Mapping[str, t.Any]) -> float:
+    value = config.get("query_only_refresh_hours", 24)
+    if value is None:
+        return 24.0
+    if isinstance(value, bool) or not isinstance(value, (int, float, decimal.Decimal)) or value < 0:
+        raise ConfigError(
+            f"Setting 'query_only_refresh_hours' is {value!r}: use hours >= 0 (0 re-reads TaxCode every run)."
+        )
+    return float(value)
+
+
 def parse_settings(config: t.Mapping[str, t.Any]) -> Settings:
     """Validate the config; raises ConfigError with a one-line problem + fix."""
     environment = config.get("environment") or "production"
@@ -268,4 +290,5 @@ def parse_settings(config: t.Mapping[str, t.Any]) -> Settings:
         retry_backoff_seconds=_positive(config, "retry_backoff_seconds", 1.0),
         request_timeout_seconds=_positive(config, "request_timeout_seconds", 120.0),
         cdc_cursor_margin_seconds=_margin(config),
+        query_only_refresh_hours=_refresh_hours(config),
     )

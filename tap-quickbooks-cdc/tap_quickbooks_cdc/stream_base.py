@@ -31,6 +31,8 @@ if t.TYPE_CHECKING:
     from tap_quickbooks_cdc.tap import TapQuickBooksCDC
 
 CURSOR_KEY = "cdc_cursor"
+#: Server time at which a query-only entity (not served by CDC) was last read in full by query.
+QUERIED_KEY = "queried_at"
 WINDOW_SAFETY = datetime.timedelta(hours=1)
 
 
@@ -99,13 +101,34 @@ class QboStream(Stream):
             self.logger.warning("realm %s: skipped (%s)", realm_id, type(session.failure).__name__)
             return
         self._fully_selected = all(self.mask.values())
+        if not self._refresh_due(realm_id, session.server_now()):
+            self.logger.info(
+                "realm %s %s: not in CDC; last read by query less than %g h ago (query_only_refresh_hours)",
+                realm_id,
+                self.name,
+                self._qbo_tap.settings.query_only_refresh_hours,
+            )
+            return
         try:
             yield from self._read(session)
         except RealmError as exc:
             registry.fail(realm_id, exc)
             return
         # Every record of this partition has been emitted: the cursor may advance.
-        self.get_context_state(context)[CURSOR_KEY] = session.cursor()
+        state = self.get_context_state(context)
+        state[CURSOR_KEY] = session.cursor()
+        if not self.cdc_capable:
+            state[QUERIED_KEY] = to_utc_text(session.server_now())
+
+    def _refresh_due(self, realm_id: str, now: datetime.datetime) -> bool:
+        """CDC streams always read; a query-only stream re-reads once per `query_only_refresh_hours`."""
+        if self.cdc_capable:
+            return True
+        queried_at = self._partition_state(realm_id).get(QUERIED_KEY)
+        if not queried_at:
+            return True
+        interval = datetime.timedelta(hours=self._qbo_tap.settings.query_only_refresh_hours)
+        return now - parse_time(str(queried_at)) >= interval
 
     def _read(self, session: RealmSession) -> Iterator[dict[str, t.Any]]:
         mode, since = self.plan(session.realm_id, session.server_now())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime
 import logging
 import time
@@ -100,10 +101,32 @@ def test_tax_codes_are_read_by_query_because_cdc_does_not_serve_them(
     qbo_sim_factory: t.Any, tmp_path: Path
 ) -> None:
     sim = qbo_sim_factory(companies=1, records_per_company=200, anchor=ANCHOR)
-    config = tap_config(sim, tmp_path)
+    config = tap_config(sim, tmp_path, query_only_refresh_hours=0)
     backfill = run_in_process(config, streams=["tax_codes"])
     assert len(backfill.stream("tax_codes")) == sim.count(sim.realm_ids[0], "TaxCode")
     sim.reset_requests()
     result = run_in_process(config, state=backfill.state, streams=["tax_codes"])
     assert result.records == []
+    assert [r.kind for r in sim.requests if r.kind != "token"] == ["query"]
+
+
+def test_tax_codes_are_requeried_only_once_the_refresh_interval_has_passed(
+    qbo_sim_factory: t.Any, tmp_path: Path
+) -> None:
+    sim = qbo_sim_factory(companies=1, records_per_company=200, anchor=ANCHOR)
+    config = tap_config(sim, tmp_path)  # default query_only_refresh_hours: 24
+    backfill = run_in_process(config, streams=["tax_codes"])
+    partition = backfill.state["bookmarks"]["tax_codes"]["partitions"][0]
+    assert partition["queried_at"].endswith("+00:00"), "a UTC bookmark like every other"
+    sim.reset_requests()
+    soon = run_in_process(config, state=backfill.state, streams=["tax_codes"])
+    assert soon.exit_code == 0
+    assert sim.data_requests() == 0, "read less than 24 h ago: no request"
+    assert soon.state["bookmarks"]["tax_codes"]["partitions"][0]["queried_at"] == partition["queried_at"]
+
+    day_old = copy.deepcopy(backfill.state)
+    queried = datetime.datetime.fromisoformat(partition["queried_at"]) - datetime.timedelta(hours=25)
+    day_old["bookmarks"]["tax_codes"]["partitions"][0]["queried_at"] = queried.isoformat()
+    later = run_in_process(config, state=day_old, streams=["tax_codes"])
+    assert later.exit_code == 0
     assert [r.kind for r in sim.requests if r.kind != "token"] == ["query"]
