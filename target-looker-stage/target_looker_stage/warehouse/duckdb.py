@@ -36,7 +36,7 @@ KIND_OF_DUCKDB_TYPE: Final[dict[str, ColumnKind]] = {v: k for k, v in DUCKDB_TYP
 _METADATA_PREFIX: Final = "_sdc_"
 #: Bounded memory: DuckDB spills to disk past this instead of growing with the table.
 DUCKDB_SETTINGS: Final[dict[str, str | bool | int | float | list[str]]] = {
-    "memory_limit": "256MB",
+    "memory_limit": "160MB",
     "preserve_insertion_order": "false",
 }
 
