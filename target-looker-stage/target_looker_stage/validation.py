@@ -6,11 +6,16 @@ checks that it *is* an object/array (or null, as declared) but not its inner fie
 more per record on QBO entities (deep ``Line`` arrays) and protects nothing the target writes. Formats are
 not checked (as in the SDK's default); bad timestamps are reported when the batch is converted. Schemas
 with ``$ref`` fall back to the SDK's full validator.
+
+A record is first checked by a plain type test per property (exact Python types, the ``required`` list,
+``additionalProperties: false``), when the schema uses nothing else; only a record that test does not accept
+goes through fastjsonschema, which then decides and words the error.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any
 
 import fastjsonschema
@@ -52,12 +57,97 @@ def _shallow_property(prop: Any) -> Any:
     return out
 
 
+#: Keywords a property may use for the plain type test to be exact (the rest are annotations).
+_TYPE_ONLY_KEYWORDS = frozenset(
+    {
+        "type",
+        "format",
+        "anyOf",
+        "description",
+        "title",
+        "examples",
+        "default",
+        "$comment",
+        "readOnly",
+        "writeOnly",
+    }
+)
+_TOP_LEVEL_KEYWORDS = frozenset(
+    {"type", "properties", "required", "additionalProperties", "description", "title", "$schema", "$id"}
+)
+_PYTHON_TYPES: dict[str, frozenset[type]] = {
+    "string": frozenset({str}),
+    "number": frozenset({int, float, Decimal}),
+    "integer": frozenset({int}),
+    "boolean": frozenset({bool}),
+    "object": frozenset({dict}),
+    "array": frozenset({list}),
+    "null": frozenset({type(None)}),
+}
+
+
+class _NotTypeOnly(Exception):
+    """The schema uses a keyword the plain type test cannot check."""
+
+
+def _allowed_types(prop: Any) -> frozenset[type] | None:
+    """Exact Python types a value may have (None: any value), or _NotTypeOnly."""
+    if not isinstance(prop, Mapping) or set(prop) - _TYPE_ONLY_KEYWORDS:
+        raise _NotTypeOnly
+    declared = prop.get("type")
+    allowed: set[type] | None = None
+    if declared is not None:
+        names = [declared] if isinstance(declared, str) else declared
+        if not isinstance(names, list) or any(n not in _PYTHON_TYPES for n in names):
+            raise _NotTypeOnly
+        allowed = set().union(*(_PYTHON_TYPES[n] for n in names))
+    if "anyOf" in prop:
+        options = [_allowed_types(option) for option in prop["anyOf"]]
+        if all(option is not None for option in options):
+            union = set().union(*(option for option in options if option is not None))
+            allowed = union if allowed is None else allowed & union
+    return None if allowed is None else frozenset(allowed)
+
+
+def type_test(schema: Mapping[str, Any]) -> Callable[[dict[str, Any]], bool] | None:
+    """A fast acceptance test equivalent to the shallow schema, or None when the schema needs more."""
+    if set(schema) - _TOP_LEVEL_KEYWORDS or schema.get("type", "object") != "object":
+        return None
+    extra = schema.get("additionalProperties", True)
+    if not isinstance(extra, bool):
+        return None
+    try:
+        checks = {name: _allowed_types(prop) for name, prop in (schema.get("properties") or {}).items()}
+    except _NotTypeOnly:
+        return None
+    required = tuple(schema.get("required") or ())
+
+    def accepts(record: dict[str, Any]) -> bool:
+        for name in required:
+            if name not in record:
+                return False
+        for name, value in record.items():
+            if name in checks:
+                allowed = checks[name]
+                if allowed is not None and type(value) not in allowed:
+                    return False
+            elif not extra:
+                return False
+        return True
+
+    return accepts
+
+
 class FastJSONSchemaValidator(BaseJSONSchemaValidator):
     def __init__(self, schema: dict[str, Any]) -> None:
         super().__init__(schema)
-        self._validate = fastjsonschema.compile(shallow_schema(schema), use_default=False, use_formats=False)
+        shallow = shallow_schema(schema)
+        self._validate = fastjsonschema.compile(shallow, use_default=False, use_formats=False)
+        self._accepts = type_test(shallow)
 
     def validate(self, record: dict[str, Any]) -> None:
+        if self._accepts is not None and self._accepts(record):
+            return
         try:
             self._validate(record)
         except fastjsonschema.JsonSchemaValueException as exc:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from singer_sdk.exceptions import InvalidRecord
 
-from target_looker_stage.validation import record_validator
+from target_looker_stage.validation import record_validator, shallow_schema, type_test
 
 SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -52,3 +53,33 @@ def test_validator_does_not_fill_in_defaults() -> None:
     record: dict[str, Any] = {}
     record_validator(schema).validate(record)
     assert record == {}
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        {"Id": "1"},
+        {"Id": "1", "TotalAmt": Decimal("1.5"), "Line": [], "Ref": {"value": "1"}},
+        {"Id": "1", "TotalAmt": True},
+        {"Id": None},
+        {"Id": "1", "Ref": []},
+        {"Id": "1", "extra": object()},
+    ],
+)
+def test_fast_type_test_never_accepts_what_the_schema_rejects(record: dict[str, Any]) -> None:
+    import fastjsonschema
+
+    shallow = shallow_schema(SCHEMA)
+    accepts = type_test(shallow)
+    assert accepts is not None
+    if accepts(record):
+        fastjsonschema.compile(shallow, use_default=False, use_formats=False)(record)
+
+
+def test_schemas_with_value_constraints_skip_the_fast_type_test() -> None:
+    assert type_test({"properties": {"status": {"type": "string", "enum": ["a", "b"]}}}) is None
+    assert type_test({"properties": {"n": {"type": "integer"}}, "minProperties": 1}) is None
+    with pytest.raises(InvalidRecord):
+        record_validator({"properties": {"status": {"type": "string", "enum": ["a"]}}}).validate(
+            {"status": "b"}
+        )
