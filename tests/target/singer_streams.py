@@ -251,9 +251,10 @@ def generated_version(i: int, distinct_ids: int) -> tuple[tuple[str, str], int]:
     return (realm, str(invoice_id)), version
 
 
-def staged_table(
-    stage: Path, stream: str, sort_by: Sequence[str] = ("realm_id", "Id", "_sdc_sync_version")
-) -> Any:
+SORT_KEYS = ("realm_id", "Id", "_sdc_sync_version")
+
+
+def staged_table(stage: Path, stream: str, sort_by: Sequence[str] = SORT_KEYS) -> Any:
     """All staged Parquet rows of a stream as one ``pyarrow.Table`` sorted by ``sort_by`` (for equality)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -278,3 +279,45 @@ def tables_differ(first: Path, second: Path, table: str) -> int:
             query.replace("a.", "x.").replace("b.", "a.").replace("x.", "b.")
         ).fetchone()
     return int(one[0] if one else 0) + int(other[0] if other else 0)
+
+
+def _feed(stdin: Any, lines: Iterable[str]) -> None:
+    import contextlib
+
+    with contextlib.suppress(BrokenPipeError, OSError, ValueError):
+        for line in lines:
+            stdin.write(line.encode())
+        stdin.close()
+
+
+def run_until_killed(
+    config: Mapping[str, Any],
+    messages: Iterable[str],
+    *,
+    workdir: Path,
+    states_before_kill: int,
+    delay: float = 0.0,
+) -> dict[str, Any]:
+    """Feed ``messages`` to a target subprocess and SIGKILL it ``delay`` seconds after it emitted
+    ``states_before_kill`` STATE lines. Returns the last STATE it emitted (what an orchestrator would resume
+    from); fails if the target ended on its own first."""
+    import threading
+    import time
+
+    process = start_target(config, workdir=workdir)
+    assert process.stdin is not None
+    assert process.stdout is not None
+    writer = threading.Thread(target=_feed, args=(process.stdin, messages))
+    writer.start()
+    emitted: list[dict[str, Any]] = []
+    for line in process.stdout:
+        emitted.extend(parse_states(line.decode()))
+        if len(emitted) == states_before_kill:
+            time.sleep(delay)
+            process.kill()
+            break
+    emitted.extend(parse_states(process.stdout.read().decode()))
+    process.wait(timeout=60)
+    writer.join(timeout=60)
+    assert process.returncode == -9, "the target finished before it could be killed"
+    return emitted[-1]

@@ -6,10 +6,7 @@ Also checks durability at each kill: every record before the last emitted STATE 
 
 from __future__ import annotations
 
-import contextlib
-import threading
 import time
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +18,7 @@ from tests.target.singer_streams import (
     invoice_messages,
     parse_states,
     run_target,
+    run_until_killed,
     staged_table,
     start_target,
     tables_differ,
@@ -41,35 +39,14 @@ def settings(root: Path) -> dict[str, Any]:
     }
 
 
-def feed(stdin: Any, lines: Iterable[str]) -> None:
-    with contextlib.suppress(BrokenPipeError, OSError, ValueError):
-        for line in lines:
-            stdin.write(line.encode())
-        stdin.close()
-
-
-def run_until_killed(root: Path, start: int, states_before_kill: int, delay: float) -> int:
-    """Start from position ``start``; SIGKILL after the target emitted ``states_before_kill`` STATEs (plus
-    ``delay``). Returns the position of the last STATE it emitted."""
-    process = start_target(settings(root), workdir=root)
-    assert process.stdin is not None
-    assert process.stdout is not None
-    writer = threading.Thread(
-        target=feed, args=(process.stdin, invoice_messages(RECORDS, state_every=STATE_EVERY, start=start))
+def run_until_killed_at(root: Path, start: int, states_before_kill: int, delay: float) -> int:
+    """Resume from position ``start``; SIGKILL after ``states_before_kill`` STATEs (+ ``delay``); returns the
+    position of the last STATE emitted."""
+    messages = invoice_messages(RECORDS, state_every=STATE_EVERY, start=start)
+    state = run_until_killed(
+        settings(root), messages, workdir=root, states_before_kill=states_before_kill, delay=delay
     )
-    writer.start()
-    emitted: list[dict[str, Any]] = []
-    for line in process.stdout:
-        emitted.extend(parse_states(line.decode()))
-        if len(emitted) == states_before_kill:
-            time.sleep(delay)
-            process.kill()
-            break
-    emitted.extend(parse_states(process.stdout.read().decode()))
-    process.wait(timeout=60)
-    writer.join(timeout=60)
-    assert process.returncode == -9, "the target finished before it could be killed"
-    return int(emitted[-1]["position"])
+    return int(state["position"])
 
 
 def committed_versions(database: Path) -> dict[tuple[str, str], int]:
@@ -102,7 +79,7 @@ def test_killed_and_resumed_load_equals_an_uninterrupted_one(tmp_path: Path) -> 
 
     position = 0
     for states_before_kill, delay in KILLS:
-        position = run_until_killed(crashed, position, states_before_kill, delay)
+        position = run_until_killed_at(crashed, position, states_before_kill, delay)
         committed = committed_versions(crashed / "warehouse.duckdb")
         lagging = [k for k, v in expected_versions(position).items() if committed.get(k, -1) < v]
         assert lagging == [], f"STATE {position} was emitted before its records were committed"
