@@ -1,5 +1,5 @@
-"""Crash safety with the remote destinations: S3 stage (moto) + PostgreSQL warehouse, SIGKILLed three times
-during a 40k-record load and resumed from the last emitted STATE, ends equal to an uninterrupted run."""
+"""Crash safety with the remote destinations (S3 stage + PostgreSQL warehouse; SFTP stage): SIGKILLed
+three times during a 40k-record load and resumed from the last STATE, ends equal to an uninterrupted run."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from target_looker_stage.storage.factory import open_storage
-from tests.services import PostgresServer, S3Server
+from tests.services import PostgresServer, S3Server, SshdServer
 from tests.target.singer_streams import (
     SORT_KEYS,
     generated_version,
@@ -101,3 +101,40 @@ def test_killed_load_into_s3_and_postgres_equals_an_uninterrupted_one(
             query = f'SELECT * FROM "{left}".invoices EXCEPT ALL SELECT * FROM "{right}".invoices'
             assert connection.execute(f"SELECT count(*) FROM ({query}) AS d").fetchone() == (0,)
     assert staged(config).equals(staged(settings(s3_server, postgres_server, reference)))
+
+
+def staged_versions(config: dict[str, Any]) -> dict[tuple[str, str], int]:
+    table = staged(config)
+    newest: dict[tuple[str, str], int] = {}
+    for realm, key, version in zip(*(table.column(k).to_pylist() for k in SORT_KEYS), strict=True):
+        newest[(realm, key)] = max(version, newest.get((realm, key), -1))
+    return newest
+
+
+@pytest.mark.slow
+def test_killed_load_into_sftp_equals_an_uninterrupted_one(sshd_server: SshdServer, tmp_path: Path) -> None:
+    def sftp(name: str) -> dict[str, Any]:
+        return {
+            "stage_uri": sshd_server.uri(f"{sshd_server.root}/crash-{tmp_path.name}/{name}"),
+            "sftp_private_key_path": str(sshd_server.private_key_path),
+            "sftp_known_hosts_path": str(sshd_server.known_hosts_path),
+            "warehouse_uri": "",
+            "batch_size_rows": 5_000,
+        }
+
+    full = run_target(sftp("reference"), invoice_messages(RECORDS, state_every=STATE_EVERY), workdir=tmp_path)
+    assert full.returncode == 0, full.stderr[-2000:]
+    position, config = 0, sftp("crashed")
+    for states_before_kill, delay in KILLS:
+        messages = invoice_messages(RECORDS, state_every=STATE_EVERY, start=position)
+        state = run_until_killed(
+            config, messages, workdir=tmp_path, states_before_kill=states_before_kill, delay=delay
+        )
+        position = int(state["position"])
+        committed = staged_versions(config)
+        assert [k for k, v in expected_versions(position).items() if committed.get(k, -1) < v] == []
+    resumed = run_target(
+        config, invoice_messages(RECORDS, state_every=STATE_EVERY, start=position), workdir=tmp_path
+    )
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert staged(config).equals(staged(sftp("reference")))
