@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import shutil
+import os
 import tempfile
 import threading
 import uuid
-import weakref
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -79,8 +78,6 @@ class StageWriter:
         self._files: dict[str, StagedFile] = {}
         self._streams: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
-        self._tmp = Path(tempfile.mkdtemp(prefix="target-looker-stage-"))
-        self._cleanup = weakref.finalize(self, shutil.rmtree, self._tmp, ignore_errors=True)
 
     @property
     def manifest_key(self) -> str:
@@ -104,7 +101,7 @@ class StageWriter:
         for realm, part in parts:
             prefix = partition_prefix(spec.stream_name, realm, partitioned=partitioned)
             key = f"{prefix}part-{content_key(spec, part, realm)}.parquet"
-            local = self._tmp / f"{uuid.uuid4().hex}.parquet"
+            local = _temporary_file(".parquet")
             try:
                 pq.write_table(part, local, compression=self.compression)
                 self.storage.put_file(local, key)
@@ -136,7 +133,7 @@ class StageWriter:
                 "files": [asdict(f) for f in self._files.values()],
                 "rows": sum(f.rows for f in self._files.values()),
             }
-        local = self._tmp / f"manifest-{uuid.uuid4().hex}.json"
+        local = _temporary_file(".json")
         try:
             local.write_bytes(msgspec.json.format(msgspec.json.encode(manifest)))
             self.storage.put_file(local, self.manifest_key)
@@ -145,5 +142,11 @@ class StageWriter:
         return self.manifest_key
 
     def close(self) -> None:
-        """Remove the local temporary folder (also done at exit if a failed run never gets here)."""
-        self._cleanup()
+        """Nothing to release: each local file is removed as soon as it is published."""
+
+
+def _temporary_file(suffix: str) -> Path:
+    """A new empty local file for one upload (removed by the caller; a killed run leaves at most one)."""
+    handle, name = tempfile.mkstemp(prefix="target-looker-stage-", suffix=suffix)
+    os.close(handle)
+    return Path(name)

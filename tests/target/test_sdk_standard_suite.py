@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -10,6 +12,7 @@ from singer_sdk.testing import get_target_test_class
 from target_looker_stage.target import TargetLookerStage
 
 _ROOT = Path(tempfile.mkdtemp(prefix="target-looker-stage-sdk-suite-"))
+atexit.register(shutil.rmtree, _ROOT, ignore_errors=True)
 
 TestTargetLookerStageDuckDB = get_target_test_class(
     TargetLookerStage,
