@@ -15,27 +15,18 @@ import psycopg
 import pyarrow as pa
 import pytest
 
+from target_looker_stage.arrow_batch import ARROW_TYPES
 from target_looker_stage.errors import SchemaChangeError, WarehouseError
 from target_looker_stage.table_spec import (
     DELETE_VERSION,
     DELETED_AT_COLUMN,
     SYNC_VERSION_COLUMN,
-    ColumnKind,
     ColumnSpec,
     TableSpec,
 )
 from target_looker_stage.warehouse.postgres import PostgresWarehouse
 from tests.services import PostgresServer
 
-ARROW: dict[ColumnKind, pa.DataType] = {
-    "string": pa.string(),
-    "decimal": pa.decimal128(38, 9),
-    "integer": pa.int64(),
-    "boolean": pa.bool_(),
-    "timestamp": pa.timestamp("us", tz="UTC"),
-    "date": pa.date32(),
-    "json": pa.string(),
-}
 INVOICE_COLUMNS = (
     ColumnSpec("id", "string", nullable=False),
     ColumnSpec("doc_number", "string"),
@@ -56,7 +47,7 @@ def spec_of(schema: str, columns: tuple[ColumnSpec, ...] = INVOICE_COLUMNS, **kw
 
 
 def batch(spec: TableSpec, rows: list[dict[str, Any]]) -> pa.Table:
-    schema = pa.schema([pa.field(c.name, ARROW[c.kind]) for c in spec.columns])
+    schema = pa.schema([pa.field(c.name, ARROW_TYPES[c.kind]) for c in spec.columns])
     return pa.Table.from_pylist(rows, schema=schema)
 
 

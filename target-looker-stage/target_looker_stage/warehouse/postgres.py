@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 from psycopg import sql
 
+from target_looker_stage.arrow_batch import ARROW_TYPES
 from target_looker_stage.errors import ConfigError, SchemaChangeError, WarehouseError
 from target_looker_stage.table_spec import DELETED_AT_COLUMN, WIDENINGS, ColumnKind, TableSpec
 from target_looker_stage.warehouse import postgres_sql as q
@@ -29,15 +30,6 @@ if TYPE_CHECKING:
 
 DEFAULT_CONNECT_TIMEOUT_S = 10
 _COPY_CHUNK_ROWS = 50_000
-_ARROW_TYPES: dict[ColumnKind, pa.DataType] = {
-    "string": pa.string(),
-    "decimal": pa.decimal128(38, 9),
-    "integer": pa.int64(),
-    "boolean": pa.bool_(),
-    "timestamp": pa.timestamp("us", tz="UTC"),
-    "date": pa.date32(),
-    "json": pa.string(),
-}
 
 
 def redact_uri(uri: str) -> str:
@@ -287,7 +279,7 @@ class PostgresWarehouse:
                 "this is a bug in the sink (the batch must follow the table spec)"
             )
         selected = rows.select([c.name for c in columns])
-        wanted = pa.schema([pa.field(c.name, _ARROW_TYPES[c.kind]) for c in columns])
+        wanted = pa.schema([pa.field(c.name, ARROW_TYPES[c.kind]) for c in columns])
         table = selected if selected.schema.equals(wanted) else selected.cast(wanted)
         for index, column in enumerate(columns):
             if column.kind in {"string", "json"}:
