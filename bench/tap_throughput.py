@@ -2,7 +2,9 @@
 
 Scenarios: backfill of a 100k-record company at zero latency and at 150 ms per request (records/s,
 requests, peak RSS of the tap process), then an incremental run after a few changes, compared with
-reading the same changes by one query per entity.
+reading the same changes by one query per entity. Side by side, the public peer ``tap-quickbooks``
+(PyPI, own venv, see ``bench.tap_peer``) where it can be pointed at the simulator; where it cannot, a row
+says why, next to the requests a query-per-entity design makes for the same backfill and incremental.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import typing as t
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.tap_peer import peer_status
 from bench.tap_sim_process import SimHandle, SimProcess
 
 TAP = str(Path(sys.executable).with_name("tap-quickbooks-cdc"))
@@ -122,7 +125,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--latency", type=float, default=0.150, help="seconds per request, 2nd scenario")
     args = parser.parse_args(argv)
     rows: list[Measurement] = []
+    peer_rows: list[list[str]] = []
     extra: list[str] = []
+    peer = peer_status()
     with tempfile.TemporaryDirectory(prefix="bench-tap-") as tmp:
         workdir = Path(tmp)
         print(f"starting the simulator with {args.records:,} records ...", file=sys.stderr)
@@ -144,7 +149,21 @@ def main(argv: list[str] | None = None) -> None:
             )
             rows.append(incremental)
             cursor = backfill.state["bookmarks"]["invoices"]["partitions"][0]["cdc_cursor"]
-            _, naive, _ = read_every_page(sim, workdir, cursor)
+            naive_records, naive, naive_seconds = read_every_page(sim, workdir, cursor)
+            peer_rows.append(_na_row(f"peer {peer.name}: not run", "n/a"))
+            extra.append(f"peer {peer.name}: {peer.reason}")
+            if peer.batch_call:
+                extra.append(
+                    "note: the query-per-entity rows model that design with our HTTP client, they are "
+                    "not a peer measurement; the peer sends its per-entity queries in POST /batch "
+                    f"({peer.batch_call})"
+                )
+            peer_rows.append(
+                _na_row("query-per-entity, backfill (HTTP only)", str(bare_requests), bare, bare_seconds)
+            )
+            peer_rows.append(
+                _na_row("query-per-entity, incremental (HTTP only)", str(naive), naive_records, naive_seconds)
+            )
             extra.append(
                 f"incremental requests: {incremental.data_requests} (1 CDC + 1 TaxCode query) vs "
                 f"{naive} with one query per entity"
@@ -157,7 +176,7 @@ def main(argv: list[str] | None = None) -> None:
             )
             sim.call("set_latency", args.latency)
             rows.append(run_tap(sim, f"backfill, {args.latency * 1000:.0f} ms latency", workdir))
-    _print(rows, extra)
+    _print(rows, peer_rows, extra)
 
 
 def _entities() -> list[str]:
@@ -166,7 +185,15 @@ def _entities() -> list[str]:
     return list(ENTITY_FOR_STREAM.values())
 
 
-def _print(rows: list[Measurement], extra: list[str]) -> None:
+def _na_row(scenario: str, requests: str, records: int | None = None, seconds: float = 0.0) -> list[str]:
+    """A comparison row without a tap process: CPU and RSS are not measured."""
+    if records is None:
+        return [scenario, "n/a", "n/a", "n/a", "n/a", "n/a", requests, "n/a"]
+    rate = f"{records / seconds:,.0f}" if seconds else "n/a"
+    return [scenario, f"{records:,}", f"{seconds:.1f}", rate, "n/a", "n/a", requests, "n/a"]
+
+
+def _print(rows: list[Measurement], peer_rows: list[list[str]], extra: list[str]) -> None:
     columns = [
         "scenario",
         "records",
@@ -190,6 +217,8 @@ def _print(rows: list[Measurement], extra: list[str]) -> None:
             str(row.data_requests),
             f"{row.peak_rss_mb:.0f}",
         ]
+        print("| " + " | ".join(cells) + " |")
+    for cells in peer_rows:
         print("| " + " | ".join(cells) + " |")
     for line in extra:
         print(line)
