@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
@@ -94,6 +95,10 @@ class LookerStageSink(BatchSink):
             warehouse.ensure_table(self.spec)
 
     def process_batch(self, context: dict[str, Any]) -> None:
+        self._process_batch(context)
+        collect_garbage()
+
+    def _process_batch(self, context: dict[str, Any]) -> None:
         records: list[dict[str, Any]] = context.get("records") or []
         if not records:
             return
@@ -124,3 +129,9 @@ class LookerStageSink(BatchSink):
             written,
             time.perf_counter() - started,
         )
+
+
+def collect_garbage() -> None:
+    """One cyclic garbage collection once a batch's records are released (the target reads its input with
+    automatic collection paused, see ``TargetLookerStage.process_lines``)."""
+    gc.collect()
