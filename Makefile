@@ -13,7 +13,7 @@ test: install system-deps lint typecheck pytest
 $(STAMP): requirements-dev.txt tap-quickbooks-cdc/pyproject.toml target-looker-stage/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip uv
-	$(BIN)/uv pip install --python $(BIN)/python -q -r requirements-dev.txt
+	$(BIN)/uv pip install --python $(BIN)/python -q --compile-bytecode -r requirements-dev.txt
 	touch $(STAMP)
 
 install: $(STAMP)
