@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import typing as t
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,7 @@ def test_a_revoked_realm_fails_alone_and_the_run_exits_non_zero(
     assert before.exit_code == 0, before.log[-2000:]
 
     sim.revoke(revoked)
+    sim.clock_offset = timedelta(minutes=1)  # a later run: cursors are whole seconds
     sim.create(healthy, "Customer", {"DisplayName": "After Revoke Inc"})
     sim.reset_requests()
     after = run_subprocess(config, tmp_path, state=before.state, catalog=catalog)
