@@ -1,18 +1,19 @@
 """HTTP client for one realm: auth header, rate limit, retries with backoff, Fault detection.
 
-Every response body is parsed with Decimal for JSON numbers, so money stays exact.
+Every response body is parsed with msgspec, JSON numbers with a fraction as Decimal (from their exact text),
+so money stays exact.
 """
 
 from __future__ import annotations
 
 import decimal
-import json
 import logging
 import random
 import threading
 import typing as t
 
 import backoff
+import msgspec
 import requests
 
 from tap_quickbooks_cdc.errors import (
@@ -33,6 +34,7 @@ THROTTLE_CODES = {"3001", "003001"}
 AUTH_CODES = {"3200", "100", "120"}
 NOT_AUTHORIZED_CODES = {"3201", "3100"}
 TRANSIENT_CODES = {"6002", "6000"}
+_JSON_DECODER = msgspec.json.Decoder(float_hook=decimal.Decimal)
 
 
 class QboClient:
@@ -152,8 +154,8 @@ class QboClient:
         if status >= 500:
             raise RetryableError(f"{path} answered HTTP {status}")
         try:
-            body = json.loads(response.content, parse_float=decimal.Decimal)
-        except ValueError:
+            body = _JSON_DECODER.decode(response.content)
+        except ValueError:  # msgspec.DecodeError is a ValueError
             if status == 200:
                 raise RetryableError(f"{path} returned malformed JSON") from None
             body = {}

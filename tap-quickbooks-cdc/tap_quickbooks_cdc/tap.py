@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 import typing as t
@@ -17,6 +18,18 @@ from tap_quickbooks_cdc.settings import CONFIG_SCHEMA, Settings, parse_settings
 from tap_quickbooks_cdc.stream_base import Mode, QboStream
 from tap_quickbooks_cdc.streams import STREAM_TYPES
 from tap_quickbooks_cdc.writer import OrjsonSingerWriter
+
+
+def tune_garbage_collector() -> None:
+    """Keep Python's cyclic collector from re-scanning what a sync holds.
+
+    A page of QBO entities decodes into about a hundred thousand small dicts and lists, none of them in a
+    reference cycle, and reference counting frees them when the page is emitted. With the default
+    thresholds the collector would run a young collection every 700 allocations and regularly walk every
+    live object (the catalog's schemas included): about a fifth of the tap's CPU. Objects made during
+    start-up are frozen out of collections, and collections run less often; cycles are still collected."""
+    gc.freeze()
+    gc.set_threshold(20_000, 50, 50)
 
 
 class _UnsortedNoticeFilter(logging.Filter):
@@ -104,6 +117,7 @@ class TapQuickBooksCDC(Tap):
                 validate_config=True,
             )
             _ = tap.settings
+            tune_garbage_collector()
             tap.sync_all()
             tap.finish_run()
         except QboTapError as exc:
