@@ -27,6 +27,11 @@ VENVS = ROOT / "bench" / ".venvs"
 RESULTS = ROOT / "bench" / "results"
 TARGET = Path(sys.executable).with_name("target-looker-stage")
 STATE_EVERY = 10_000
+S3_ROW = "target-looker-stage: Parquet S3 (moto)"
+SFTP_ROW = "target-looker-stage: Parquet SFTP (sshd)"
+POSTGRES_ROW = "target-looker-stage: PostgreSQL"
+MELTANOLABS_ROW = "meltanolabs-target-postgres"
+JSONL_ROW = "target-jsonl"
 
 
 @dataclass
@@ -181,7 +186,7 @@ def benchmark(records: int, seed: int, only: set[str] | None, batch_size: int | 
         print(f"input: {records:,} records, {size:,.0f} MB, written in {time.perf_counter() - started:.1f}s")
 
         def wanted(name: str) -> bool:
-            return only is None or any(token in name for token in only)
+            return only is None or any(token.lower() in name.lower() for token in only)
 
         def go(name: str, command: list[str] | None, note: str = "") -> None:
             if not wanted(name):
@@ -195,7 +200,7 @@ def benchmark(records: int, seed: int, only: set[str] | None, batch_size: int | 
             print("  " + format_row(results[-1]), flush=True)
 
         base: dict[str, Any] = {"batch_size_rows": batch_size} if batch_size else {}
-        if only is None or "parse" in only:
+        if wanted("parse only"):
             results.extend(parse_floor(source))
             for result in results:
                 print("  " + format_row(result))
@@ -217,12 +222,12 @@ def benchmark(records: int, seed: int, only: set[str] | None, batch_size: int | 
                 "nv",
             ),
         )
-        if wanted("S3"):
+        if wanted(S3_ROW):
             with optional(services.run_s3_server) as s3:
                 config = {**base, **(s3.config() if s3 else {}), "warehouse_uri": ""}
                 config["stage_uri"] = f"s3://{s3.bucket}/bench" if s3 else ""
-                go("target-looker-stage: Parquet S3 (moto)", ours(config, work, "s3") if s3 else None)
-        if wanted("SFTP"):
+                go(S3_ROW, ours(config, work, "s3") if s3 else None)
+        if wanted(SFTP_ROW):
             with optional(services.run_sshd_server) as sshd:
                 config = {**base, "warehouse_uri": ""}
                 if sshd:
@@ -231,12 +236,12 @@ def benchmark(records: int, seed: int, only: set[str] | None, batch_size: int | 
                         "sftp_private_key_path": str(sshd.private_key_path),
                         "sftp_known_hosts_path": str(sshd.known_hosts_path),
                     }
-                go("target-looker-stage: Parquet SFTP (sshd)", ours(config, work, "sftp") if sshd else None)
-        if wanted("Postgres") or wanted("postgres"):
+                go(SFTP_ROW, ours(config, work, "sftp") if sshd else None)
+        if wanted(POSTGRES_ROW) or wanted(MELTANOLABS_ROW):
             with optional(services.run_postgres_server) as pg:
                 config = {**base, "stage_uri": "", "warehouse_uri": pg.uri if pg else ""}
-                go("target-looker-stage: PostgreSQL", ours(config, work, "pg") if pg else None)
-                if wanted("meltanolabs"):
+                go(POSTGRES_ROW, ours(config, work, "pg") if pg else None)
+                if wanted(MELTANOLABS_ROW):
                     script = ensure_venv(
                         "meltanolabs-target-postgres", "meltanolabs-target-postgres", "target-postgres"
                     )
@@ -247,8 +252,8 @@ def benchmark(records: int, seed: int, only: set[str] | None, batch_size: int | 
                         }
                         theirs |= {"default_target_schema": "meltanolabs", "activate_version": False}
                         command = [str(script), "--config", str(write_config(work, "meltanolabs", theirs))]
-                    go("meltanolabs-target-postgres", command)
-        if wanted("jsonl"):
+                    go(MELTANOLABS_ROW, command)
+        if wanted(JSONL_ROW):
             script = ensure_venv("target-jsonl", "target-jsonl", "target-jsonl")
             out = work / "jsonl"
             out.mkdir()
@@ -257,7 +262,7 @@ def benchmark(records: int, seed: int, only: set[str] | None, batch_size: int | 
                 "--config",
                 str(write_config(work, "jsonl", {"destination_path": str(out)})),
             ]
-            go("target-jsonl", command if script else None)
+            go(JSONL_ROW, command if script else None)
     return results
 
 

@@ -133,5 +133,5 @@ class LookerStageSink(BatchSink):
 
 def collect_garbage() -> None:
     """One cyclic garbage collection once a batch's records are released (the target reads its input with
-    automatic collection paused, see ``TargetLookerStage.process_lines``)."""
+    automatic collection paused, see ``reader.LineReader.process_lines``)."""
     gc.collect()
