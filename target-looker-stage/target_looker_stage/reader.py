@@ -22,7 +22,7 @@ class LineReader(MsgSpecReader):
         file_input: t.IO[str] | None,
         callbacks: dict[str, t.Callable[[dict], None]],  # type: ignore[type-arg]
     ) -> t.Counter[str]:
-        """Read the input with Python's cyclic garbage collector paused (``sinks.collect_garbage`` runs it
+        """Read the input with Python's cyclic garbage collector paused (``sinks.release_and_collect`` runs it
         after every batch instead).
 
         A batch holds thousands of decoded records of many small dicts and lists each; with automatic

@@ -95,8 +95,10 @@ class LookerStageSink(BatchSink):
             warehouse.ensure_table(self.spec)
 
     def process_batch(self, context: dict[str, Any]) -> None:
-        self._process_batch(context)
-        collect_garbage()
+        try:
+            self._process_batch(context)
+        finally:
+            release_and_collect(context)
 
     def _process_batch(self, context: dict[str, Any]) -> None:
         records: list[dict[str, Any]] = context.get("records") or []
@@ -131,7 +133,11 @@ class LookerStageSink(BatchSink):
         )
 
 
-def collect_garbage() -> None:
-    """One cyclic garbage collection once a batch's records are released (the target reads its input with
-    automatic collection paused, see ``reader.LineReader.process_lines``)."""
+def release_and_collect(context: dict[str, Any]) -> None:
+    """Drop the batch's records (the SDK keeps the drained context alive until its drain call returns), then
+    run one cyclic garbage collection: the target reads its input with automatic collection paused, see
+    ``reader.LineReader.process_lines``."""
+    records = context.get("records")
+    if records:
+        records.clear()
     gc.collect()
