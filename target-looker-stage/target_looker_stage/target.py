@@ -14,6 +14,7 @@ import typing as t
 from collections import Counter
 from types import FrameType
 
+import msgspec
 from singer_sdk.exceptions import (
     InvalidJSONSchema,
     InvalidRecord,
@@ -31,6 +32,9 @@ from target_looker_stage.stage import StageWriter
 from target_looker_stage.storage.factory import open_storage
 from target_looker_stage.warehouse.base import Warehouse
 from target_looker_stage.warehouse.factory import open_warehouse
+
+#: STATE out as it came in: ``Decimal`` as its exact number text (``0.10`` stays ``0.10``).
+_STATE_ENCODER = msgspec.json.Encoder(decimal_format="number")
 
 #: Errors that end the run with one line on stderr and exit code 1 (no traceback).
 CLEAN_ERRORS: tuple[type[Exception], ...] = (
@@ -128,8 +132,14 @@ class TargetLookerStage(Target):
         self._pending_files = 0
 
     def _write_state_message(self, state: dict[str, t.Any]) -> None:
+        """Relay STATE with its numbers exactly as read: the reader decodes fractions as ``Decimal`` (money
+        stays exact), which the SDK's ``json.dumps`` cannot encode, so a tap's float bookmark (an epoch
+        ``1700000000.123``) would crash every run after its commit and no STATE would ever be emitted."""
         self._finish_drain()
-        super()._write_state_message(state)
+        line = _STATE_ENCODER.encode(state)
+        self.logger.debug("Emitting completed target state %s", line.decode())
+        sys.stdout.write(line.decode() + "\n")
+        sys.stdout.flush()
 
     def _reset_max_record_age(self) -> None:
         self._finish_drain()
