@@ -39,4 +39,5 @@ bench: install system-deps
 	$(BIN)/python -m bench.target_throughput
 
 clean:
-	rm -rf output .meltano/run .secrets
+	@# Only what the demo, dev and the tests make: never .secrets/ (real companies' token stores) or prod paths.
+	rm -rf output/demo output/dev .meltano/run

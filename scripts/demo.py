@@ -24,12 +24,14 @@ from tests.fakes.qbo import QboSimulator, SimConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-OUTPUT = ROOT / "output"
+#: Everything the demo writes lives here (meltano.yml's `demo` environment), never in dev or prod paths.
+OUTPUT = ROOT / "output" / "demo"
 WAREHOUSE = OUTPUT / "warehouse.duckdb"
 STAGE = OUTPUT / "stage"
 LOG = OUTPUT / "demo.log"
-TOKEN_STORE = ROOT / ".secrets" / "qbo_tokens.dev.json"
-STATE_ID = "dev:tap-quickbooks-cdc-to-target-looker-stage"
+TOKEN_STORE = OUTPUT / "qbo_tokens.json"
+ENVIRONMENT = "demo"
+STATE_ID = f"{ENVIRONMENT}:tap-quickbooks-cdc-to-target-looker-stage"
 RAW_SCHEMA = "quickbooks"
 RECORDS_PER_COMPANY = 3_000
 
@@ -74,10 +76,18 @@ def meltano(env: dict[str, str], *args: str) -> None:
 
 
 def reset_previous_demo(env: dict[str, str]) -> None:
-    """A demo starts from nothing: a fresh simulator means fresh tokens, so old state and tokens must go."""
-    shutil.rmtree(STAGE, ignore_errors=True)
-    for path in (WAREHOUSE, WAREHOUSE.with_suffix(".duckdb.wal"), TOKEN_STORE):
-        path.unlink(missing_ok=True)
+    """A demo starts from nothing: a fresh simulator means fresh tokens, so old state and tokens must go.
+
+    Only the demo's own folder is emptied (and only the `demo` environment's Meltano state cleared)."""
+    for path in (STAGE, WAREHOUSE, WAREHOUSE.with_suffix(".duckdb.wal"), TOKEN_STORE):
+        if not path.resolve().is_relative_to(OUTPUT.resolve()):
+            raise DemoError(
+                f"refusing to delete {path}: the demo only deletes inside {OUTPUT.relative_to(ROOT)}"
+            )
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
     meltano(env, "state", "clear", "--force", STATE_ID)
 
 
@@ -86,7 +96,7 @@ def pipeline_env(sim: QboSimulator) -> dict[str, str]:
     return {
         **os.environ,
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-        "MELTANO_ENVIRONMENT": "dev",
+        "MELTANO_ENVIRONMENT": ENVIRONMENT,
         "TAP_QUICKBOOKS_CDC_API_BASE_URL": sim.base_url,
         "TAP_QUICKBOOKS_CDC_TOKEN_URL": sim.token_url,
         "TAP_QUICKBOOKS_CDC_CLIENT_ID": sim.client_id,
@@ -226,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--summary-json", type=Path, help="also write the summary as JSON to this file")
     args = parser.parse_args(argv)
     timings = Timings()
-    OUTPUT.mkdir(exist_ok=True)
+    OUTPUT.mkdir(parents=True, exist_ok=True)
     LOG.write_text("")
     config = SimConfig(companies=2, seed=7, records_per_company=args.records_per_company)
     with QboSimulator(config) as sim:
@@ -245,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
             requests = sim.data_requests()
             changed = diff(before, snapshot())
             with timings.step("dbt build (staging -> marts)"):
-                meltano(env, "invoke", "dbt-duckdb:build")
+                meltano(env, "invoke", "dbt:build")
         except DemoError as exc:
             print(f"demo: {exc}", file=sys.stderr)
             return 1

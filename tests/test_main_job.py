@@ -29,7 +29,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.Completed
         timeout=900,
         check=False,
     )
-    log = (ROOT / "output" / "demo.log").read_text(errors="replace")[-4000:]
+    log = (ROOT / "output" / "demo" / "demo.log").read_text(errors="replace")[-4000:]
     assert result.returncode == 0, f"{result.stdout[-2000:]}\n{result.stderr[-2000:]}\n{log}"
     summary: dict[str, Any] = json.loads(summary_path.read_text())
     return result, summary
