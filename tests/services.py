@@ -114,10 +114,23 @@ class PostgresServer:
     password: str
     dbname: str
     socket_dir: Path  # superuser ``postgres`` connects here without a password (tests' admin access)
+    pg_ctl: tuple[str, ...] = ()  # ``pg_ctl -D data`` (as the postgres user when run as root)
+    start_options: str = ""  # the server options it was started with (same port again on restart)
+    log: Path | None = None
 
     @property
     def admin_conninfo(self) -> str:
         return f"host={self.socket_dir} port={self.port} user=postgres dbname={self.dbname}"
+
+    def crash(self) -> None:
+        """Stop the server as a crash would (``pg_ctl -m immediate stop``): no shutdown checkpoint, and WAL
+        still in shared memory (not yet written by the WAL writer) is lost."""
+        subprocess.run([*self.pg_ctl, "-m", "immediate", "stop"], check=True, capture_output=True)
+
+    def start(self) -> None:
+        """Start the stopped server again on the same port (crash recovery replays the written WAL)."""
+        command = [*self.pg_ctl, "-l", str(self.log), "-o", self.start_options, "-w", "-t", "60", "start"]
+        subprocess.run(command, check=True, capture_output=True)
 
 
 def _postgres_bin_dir() -> Path:
@@ -129,13 +142,26 @@ def _postgres_bin_dir() -> Path:
     return require(found[-1] if found else None, "PostgreSQL server binaries (/usr/lib/postgresql/*/bin)")
 
 
+#: Fast and not crash-safe: nothing is flushed to disk, commits return before their WAL is written.
+FAST_POSTGRES_OPTIONS = "-c fsync=off -c full_page_writes=off -c synchronous_commit=off"
+#: Crash-safe storage, but asynchronous commits by default (a session must ask for synchronous ones), and a
+#: WAL writer that writes them only every 10 s: a crash soon after an async commit reliably loses it.
+DURABLE_POSTGRES_OPTIONS = (
+    "-c fsync=on -c full_page_writes=on -c synchronous_commit=off -c wal_writer_delay=10s"
+)
+
+
 @contextmanager
 def run_postgres_server(
     user: str = "looker",
     password: str = "pg-secret-Pa55",  # noqa: S107 - a throwaway test cluster
     dbname: str = "warehouse",
+    *,
+    durable: bool = False,
 ) -> Iterator[PostgresServer]:
-    """A throwaway cluster: the local socket trusts ``postgres``; TCP needs the role's password."""
+    """A throwaway cluster: the local socket trusts ``postgres``; TCP needs the role's password.
+
+    ``durable``: ``DURABLE_POSTGRES_OPTIONS`` instead of ``FAST_POSTGRES_OPTIONS``, for crash tests."""
     import psycopg
     from psycopg import sql
 
@@ -160,9 +186,10 @@ def run_postgres_server(
         )
         for attempt in range(1, START_ATTEMPTS + 1):  # another process may take the free port first
             port = free_port()
+            durability = DURABLE_POSTGRES_OPTIONS if durable else FAST_POSTGRES_OPTIONS
             options = (
-                f"-p {port} -k {tmp} -c listen_addresses={HOST} -c fsync=off -c full_page_writes=off"
-                " -c synchronous_commit=off -c max_connections=50 -c shared_buffers=64MB"
+                f"-p {port} -k {tmp} -c listen_addresses={HOST} {durability}"
+                " -c max_connections=50 -c shared_buffers=64MB"
             )
             run = subprocess.run(
                 [*pg_ctl, "-l", str(log), "-o", options, "-w", "-t", "30", "start"], check=False
@@ -187,6 +214,9 @@ def run_postgres_server(
             password=password,
             dbname=dbname,
             socket_dir=tmp,
+            pg_ctl=tuple(pg_ctl),
+            start_options=options,
+            log=log,
         )
     finally:
         if started:
@@ -395,6 +425,14 @@ def run_silent_server() -> Iterator[int]:
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     with run_postgres_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def durable_postgres_server() -> Iterator[PostgresServer]:
+    """A second cluster that survives crashes (``DURABLE_POSTGRES_OPTIONS``), started only by the tests that
+    use it; they may ``crash()`` and ``start()`` it."""
+    with run_postgres_server(durable=True) as server:
         yield server
 
 

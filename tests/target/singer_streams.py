@@ -12,7 +12,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -297,10 +297,12 @@ def run_until_killed(
     workdir: Path,
     states_before_kill: int,
     delay: float = 0.0,
+    before_kill: Callable[[], object] | None = None,
 ) -> dict[str, Any]:
     """Feed ``messages`` to a target subprocess and SIGKILL it ``delay`` seconds after it emitted
-    ``states_before_kill`` STATE lines. Returns the last STATE it emitted (what an orchestrator would resume
-    from); fails if the target ended on its own first."""
+    ``states_before_kill`` STATE lines (calling ``before_kill`` first: crash a server under it). Returns the
+    last STATE it emitted (what an orchestrator would resume from); fails if the target ended on its own
+    first."""
     import threading
     import time
 
@@ -314,6 +316,8 @@ def run_until_killed(
         emitted.extend(parse_states(line.decode()))
         if len(emitted) == states_before_kill:
             time.sleep(delay)
+            if before_kill is not None:
+                before_kill()
             process.kill()
             break
     emitted.extend(parse_states(process.stdout.read().decode()))

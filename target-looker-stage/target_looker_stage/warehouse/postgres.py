@@ -8,6 +8,7 @@ ON CONFLICT (pk) DO UPDATE ... WHERE stored version IS NULL OR stored version <=
 from __future__ import annotations
 
 import io
+import logging
 import re
 import time
 from collections.abc import Mapping
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from target_looker_stage.table_spec import ColumnSpec
 
 DEFAULT_CONNECT_TIMEOUT_S = 10
+_LOG = logging.getLogger("target-looker-stage.postgres")
 _COPY_CHUNK_ROWS = 50_000
 
 
@@ -105,6 +107,7 @@ class PostgresWarehouse:
         self._conn: psycopg.Connection[tuple[Any, ...]] | None = None
         self._last_used = 0.0
         self._stored: dict[tuple[str, str], dict[str, ColumnKind]] = {}
+        self._fsync_reported = False
 
     # ----------------------------------------------------------------------------------------- plumbing
 
@@ -134,6 +137,7 @@ class PostgresWarehouse:
                 application_name="target-looker-stage",
             )
             conn.execute("SET TIME ZONE 'UTC'")
+            self._commit_durably(conn)
         except psycopg.Error as exc:
             raise WarehouseError(
                 f"cannot connect to PostgreSQL at {self.display_uri}: {self._clean(str(exc))}; "
@@ -142,6 +146,28 @@ class PostgresWarehouse:
             ) from None
         self._conn, self._last_used = conn, time.monotonic()
         return conn
+
+    def _commit_durably(self, conn: psycopg.Connection[tuple[Any, ...]]) -> None:
+        """A drain's STATE is relayed as soon as its commit returns, so that commit must be on disk by then.
+
+        With the server (or role, or database) default ``synchronous_commit = off`` a commit returns before
+        its WAL is written, and a server crash in the next moments loses a batch whose STATE was already
+        emitted: the next run resumes after it and the rows never arrive. This session therefore commits
+        synchronously (every other value, ``local`` to ``remote_apply``, already flushes the local WAL, so
+        it is kept). ``fsync = off`` no session can fix: it is reported once, with the fix."""
+        row = conn.execute(
+            "SELECT current_setting('synchronous_commit'), current_setting('fsync')"
+        ).fetchone()
+        synchronous, fsync = row if row is not None else ("on", "on")
+        if synchronous == "off":
+            conn.execute("SET synchronous_commit = on")
+        if fsync == "off" and not self._fsync_reported:
+            self._fsync_reported = True
+            _LOG.warning(
+                "PostgreSQL at %s runs with fsync=off: an operating-system crash or power loss can lose "
+                "batches whose STATE was already emitted; set fsync = on in the server's configuration",
+                self.display_uri,
+            )
 
     def _fail(self, action: str, spec: TableSpec, exc: psycopg.Error) -> WarehouseError:
         if isinstance(exc, psycopg.OperationalError):
