@@ -1,13 +1,39 @@
-"""Fast Singer message reading (the SDK's msgspec reader) with one-line, data-free parse errors."""
+"""Fast Singer message reading (msgspec, exact decimals) with one-line, data-free errors.
+
+Every line either becomes a Singer message with a well-formed envelope (a known ``type`` and the fields that
+type needs, of the right JSON kinds) or stops the run with one ``InvalidInputLine`` naming the input line
+number and the fix, never quoting the line (it may hold customer data). Input is read as bytes when the
+stream offers them (``sys.stdin.buffer``), so invalid UTF-8 is reported by the reader instead of failing in
+Python's text decoding, and nesting deeper than ``MAX_NESTING`` levels is refused before anything recursive
+(validation, copies, JSON encoding) meets it.
+"""
 
 from __future__ import annotations
 
 import gc
+import io
 import typing as t
+from collections import Counter
 
 import msgspec
 from singer_sdk.contrib.msgspec import MsgSpecReader, decoder
 from singer_sdk.singerlib.exceptions import InvalidInputLine
+
+#: Deepest nesting accepted in one message (QBO messages nest fewer than 10 levels). Well under Python's
+#: recursion limit, so the copies and encoders that walk a record later cannot overflow the stack.
+MAX_NESTING = 200
+
+_OBJECT, _ARRAY, _STRING = dict, list, str
+#: Per message type: field -> the JSON kinds it may have (a missing field is an error too).
+_ENVELOPES: dict[str, dict[str, tuple[type, ...]]] = {
+    "RECORD": {"stream": (_STRING,), "record": (_OBJECT,)},
+    "SCHEMA": {"stream": (_STRING,), "schema": (_OBJECT,)},
+    "STATE": {"value": (_OBJECT, type(None))},
+    "ACTIVATE_VERSION": {"stream": (_STRING,), "version": (int,)},
+    "BATCH": {"stream": (_STRING,), "encoding": (_OBJECT,), "manifest": (_ARRAY,)},
+}
+_KIND_NAMES = {dict: "an object", list: "an array", str: "a string", int: "an integer", type(None): "null"}
+_FIX = "the tap output is malformed (fix the tap or the file fed to the target)"
 
 
 class LineReader(MsgSpecReader):
@@ -35,20 +61,135 @@ class LineReader(MsgSpecReader):
         gc.disable()
         gc.freeze()
         try:
-            return super().process_lines(file_input, callbacks)
+            return self._read(_binary(file_input or self.default_input), callbacks)
         finally:
             gc.unfreeze()
             if enabled:
                 gc.enable()
 
-    def deserialize_json(self, line: str) -> dict:  # type: ignore[type-arg]
+    def _read(
+        self,
+        lines: t.Iterable[str | bytes],
+        callbacks: dict[str, t.Callable[[dict], None]],  # type: ignore[type-arg]
+    ) -> t.Counter[str]:
+        stats: Counter[str] = Counter()
+        for line in lines:
+            message = self.deserialize_json(line)
+            kind = message["type"]
+            callbacks[kind](message)
+            stats[kind] += 1
+        return stats
+
+    def deserialize_json(self, line: str | bytes) -> dict:  # type: ignore[type-arg]
+        """One line -> one Singer message with a valid envelope, or InvalidInputLine (one line, no data)."""
         self.line_number += 1
+        number = self.line_number
+        if isinstance(line, bytes):
+            line = line.removeprefix(b"\xef\xbb\xbf") if number == 1 else line  # a UTF-8 byte order mark
+        elif number == 1:
+            line = line.removeprefix("\ufeff")
         try:
             message = decoder.decode(line)
         except msgspec.DecodeError as exc:
-            msg = f"input line {self.line_number} is not valid JSON ({exc}); the tap output is malformed"
+            if isinstance(line, bytes) and "UTF-8" in str(exc):
+                raise InvalidInputLine(_not_utf8(number, line)) from None
+            msg = f"input line {number} is not valid JSON ({exc}); {_FIX}"
             raise InvalidInputLine(msg) from None
+        except UnicodeEncodeError as exc:  # lone surrogates: text decoded with errors="surrogateescape"
+            msg = f"input line {number} is not valid UTF-8 (character {exc.start + 1}); {_FIX}"
+            raise InvalidInputLine(msg) from None
+        except RecursionError:
+            raise InvalidInputLine(_too_deep(number)) from None
         if not isinstance(message, dict):
-            msg = f"input line {self.line_number} is not a Singer message (expected a JSON object)"
+            msg = f"input line {number} is not a Singer message (expected a JSON object); {_FIX}"
             raise InvalidInputLine(msg)
+        _check_envelope(number, message)
+        if _brackets(line) > MAX_NESTING and _depth(message) > MAX_NESTING:  # counting is cheap, walking not
+            raise InvalidInputLine(_too_deep(number))
         return message
+
+    def assert_line_requires(self, line_dict: dict, requires: set[str]) -> None:  # type: ignore[type-arg, override]
+        """The SDK's check, worded without the message's content (it may hold customer data)."""
+        missing = sorted(requires - set(line_dict))
+        if missing:
+            msg = f"input line {self.line_number} lacks {', '.join(missing)}; {_FIX}"
+            raise InvalidInputLine(msg)
+
+
+def _binary(source: t.IO[str]) -> t.Iterable[str | bytes]:
+    """The bytes under a text stream when it has them (stdin, files); else the stream itself (e.g. a
+    ``StringIO`` in tests)."""
+    buffer = getattr(source, "buffer", None)
+    if isinstance(source, io.TextIOWrapper) and isinstance(buffer, io.BufferedIOBase):
+        return t.cast(t.Iterable[bytes], buffer)
+    return source
+
+
+def _check_envelope(number: int, message: dict[str, t.Any]) -> None:
+    kind = message.get("type")
+    if kind is None:
+        msg = f"input line {number} has no message type ('type'); {_FIX}"
+        raise InvalidInputLine(msg)
+    fields = _ENVELOPES.get(kind) if isinstance(kind, str) else None
+    if fields is None:
+        short = isinstance(kind, str) and len(kind) <= 30 and kind.isidentifier()
+        shown = f" '{kind}'" if short else ""
+        known = ", ".join(_ENVELOPES)
+        msg = f"input line {number} has an unknown message type{shown} (expected {known}); {_FIX}"
+        raise InvalidInputLine(msg)
+    for name, kinds in fields.items():
+        if name not in message:
+            msg = f"input line {number}: a {kind} message needs '{name}'; {_FIX}"
+            raise InvalidInputLine(msg)
+        value = message[name]
+        if not isinstance(value, kinds) or isinstance(value, bool):
+            wanted = " or ".join(_KIND_NAMES[k] for k in kinds)
+            msg = f"input line {number}: '{name}' of a {kind} message must be {wanted}; {_FIX}"
+            raise InvalidInputLine(msg)
+    if kind == "SCHEMA":
+        _check_schema(number, message)
+
+
+def _check_schema(number: int, message: dict[str, t.Any]) -> None:
+    properties = message["schema"].get("properties")
+    if not isinstance(properties, dict) or not all(isinstance(p, dict) for p in properties.values()):
+        msg = f"input line {number}: a SCHEMA's schema needs 'properties' (an object of objects); {_FIX}"
+        raise InvalidInputLine(msg)
+    keys = message.get("key_properties")
+    if keys is not None and (not isinstance(keys, list) or not all(isinstance(k, str) for k in keys)):
+        msg = f"input line {number}: 'key_properties' must be a list of property names; {_FIX}"
+        raise InvalidInputLine(msg)
+
+
+def _brackets(line: str | bytes) -> int:
+    """An upper bound of the line's nesting depth (brackets inside strings count too)."""
+    if isinstance(line, bytes):
+        return line.count(b"[") + line.count(b"{")
+    return line.count("[") + line.count("{")
+
+
+def _depth(value: t.Any) -> int:
+    """Deepest nesting of objects and arrays in ``value`` (iterative: no recursion on deep input)."""
+    deepest = 0
+    pending: list[tuple[t.Any, int]] = [(value, 1)]
+    while pending:
+        item, level = pending.pop()
+        if level > deepest:
+            deepest = level
+            if deepest > MAX_NESTING:
+                break
+        children = item.values() if isinstance(item, dict) else item
+        pending.extend((c, level + 1) for c in children if isinstance(c, dict | list))
+    return deepest
+
+
+def _too_deep(number: int) -> str:
+    return f"input line {number} nests objects/arrays deeper than {MAX_NESTING} levels; {_FIX}"
+
+
+def _not_utf8(number: int, line: bytes) -> str:
+    try:
+        line.decode()
+    except UnicodeDecodeError as exc:
+        return f"input line {number} is not valid UTF-8 (byte {exc.start + 1}); the tap must write UTF-8 JSON"
+    return f"input line {number} is not valid UTF-8; the tap must write UTF-8 JSON"
