@@ -13,4 +13,4 @@ settings.register_profile(
 )
 settings.load_profile("suite")
 
-pytest_plugins = ["tests.fakes.qbo.fixtures", "tests.services"]
+pytest_plugins = ["tests.fakes.qbo.fixtures", "tests.fakes.looker.fixtures", "tests.services"]
