@@ -13,7 +13,7 @@ import collections
 import typing as t
 
 from tap_quickbooks_cdc.errors import ApiError, CdcOverflowError, CdcWindowError
-from tap_quickbooks_cdc.records import normalise_time
+from tap_quickbooks_cdc.records import OBSERVED_AT_KEY, TimeFormatError, changed_at, normalise_time
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -33,17 +33,39 @@ class DataApi(t.Protocol):
 
 
 def parse_cdc(client: DataApi, body: dict[str, t.Any]) -> dict[str, list[dict[str, t.Any]]]:
-    """Objects per entity from a CDC response body."""
+    """Objects per entity from a CDC response body.
+
+    An object without `MetaData.LastUpdatedTime` (a delete stub included) is still a change since
+    `changedSince`: it is stamped with the response's server time (the latest instant it can have
+    happened at) instead of being mistaken for an old one and dropped.
+    """
     responses = body.get("CDCResponse")
     if not isinstance(responses, list):
         raise ApiError(client.realm_id, "CDC response has no CDCResponse list (malformed response).")
+    observed = _response_time(body)
     objects: dict[str, list[dict[str, t.Any]]] = collections.defaultdict(list)
     for cdc_response in responses:
-        for query_response in (cdc_response or {}).get("QueryResponse") or []:
-            for key, value in (query_response or {}).items():
-                if isinstance(value, list):
-                    objects[key].extend(value)
+        query_responses = cdc_response.get("QueryResponse") if isinstance(cdc_response, dict) else None
+        for query_response in query_responses or []:
+            for key, value in (query_response if isinstance(query_response, dict) else {}).items():
+                if not isinstance(value, list):
+                    continue
+                for obj in value:
+                    if not isinstance(obj, dict):
+                        raise ApiError(client.realm_id, f"CDC response lists a non-object {key} (malformed).")
+                    meta = obj.get("MetaData")
+                    if not (isinstance(meta, dict) and meta.get("LastUpdatedTime")):
+                        obj[OBSERVED_AT_KEY] = observed
+                objects[key].extend(value)
     return objects
+
+
+def _response_time(body: dict[str, t.Any]) -> str | None:
+    time = body.get("time")
+    try:
+        return normalise_time(time) if isinstance(time, str) else None
+    except TimeFormatError:
+        return None
 
 
 class CdcCoordinator:
@@ -85,7 +107,8 @@ class CdcCoordinator:
                 raise
         assert self._cache is not None
         if entity in self._cache and self._cached_since.get(entity, since) <= since:
-            yield [o for o in self._cache.pop(entity) if _changed_at(o) >= since]
+            realm_id = self._client.realm_id
+            yield [o for o in self._cache.pop(entity) if _is_since(changed_at(o, realm_id, entity), since)]
             return
         yield from self._page_entity(entity, since)
 
@@ -95,12 +118,13 @@ class CdcCoordinator:
             yield batch
             if len(batch) < CDC_CAP:
                 return
-            newest = max(_changed_at(o) for o in batch)
+            realm_id = self._client.realm_id
+            newest = max((changed_at(o, realm_id, entity) or "" for o in batch), default="")
             if newest <= since:
                 raise CdcOverflowError(f"more than {CDC_CAP} {entity} changes share the time {since}")
             since = newest  # inclusive: the boundary second is read again; duplicates are dropped
 
 
-def _changed_at(obj: dict[str, t.Any]) -> str:
-    updated = (obj.get("MetaData") or {}).get("LastUpdatedTime")
-    return normalise_time(updated) if updated else ""
+def _is_since(changed: str | None, since: str) -> bool:
+    """Changed at or after `since`; an unknown time is not "older than the cursor", so it is kept."""
+    return changed is None or changed >= since

@@ -20,7 +20,7 @@ import typing as t
 from concurrent.futures import ThreadPoolExecutor
 
 from tap_quickbooks_cdc.errors import ApiError
-from tap_quickbooks_cdc.records import normalise_time, parse_time, to_utc_text
+from tap_quickbooks_cdc.records import changed_at, parse_time, to_utc_text
 
 if t.TYPE_CHECKING:
     from collections.abc import Generator, Iterator
@@ -66,8 +66,10 @@ def _page_objects(client: QboClient, entity: str, body: dict[str, t.Any]) -> Pag
     if not isinstance(response, dict):
         raise ApiError(client.realm_id, f"query for {entity} returned no QueryResponse (malformed response).")
     objects = response.get(entity, [])
-    if not isinstance(objects, list):
-        raise ApiError(client.realm_id, f"query for {entity} returned a non-list (malformed response).")
+    if not isinstance(objects, list) or not all(isinstance(obj, dict) for obj in objects):
+        raise ApiError(
+            client.realm_id, f"query for {entity} returned a non-list or non-objects (malformed response)."
+        )
     return objects
 
 
@@ -91,10 +93,14 @@ def fetch_page(
 
 
 def _last_time(client: QboClient, entity: str, page: Page) -> str:
-    updated = (page[-1].get("MetaData") or {}).get("LastUpdatedTime")
-    if not updated:
-        raise ApiError(client.realm_id, f"{entity} records lack MetaData.LastUpdatedTime: cannot page.")
-    return normalise_time(updated)
+    updated = changed_at(page[-1], client.realm_id, entity)
+    if updated is None:
+        raise ApiError(
+            client.realm_id,
+            f"{entity} Id {page[-1].get('Id')!s} lacks MetaData.LastUpdatedTime, so the next page cannot "
+            "be asked for (state does not advance); report it to Intuit with the response's intuit_tid.",
+        )
+    return updated
 
 
 def _keyset(

@@ -10,8 +10,8 @@ import requests
 from tap_quickbooks_cdc.api import QboClient
 from tap_quickbooks_cdc.auth import RealmAuth
 from tap_quickbooks_cdc.cdc import CdcCoordinator
-from tap_quickbooks_cdc.errors import ConfigError, RealmError
-from tap_quickbooks_cdc.records import Deduplicator, normalise_time, parse_time, to_utc_text
+from tap_quickbooks_cdc.errors import ApiError, ConfigError, RealmError
+from tap_quickbooks_cdc.records import Deduplicator, TimeFormatError, normalise_time, parse_time, to_utc_text
 from tap_quickbooks_cdc.throttle import RateLimiter
 from tap_quickbooks_cdc.token_store import open_token_store
 
@@ -49,20 +49,34 @@ class RealmSession:
         self._dedup: dict[str, Deduplicator] = {}
         self.failure: RealmError | None = None
         self.records_emitted = 0
+        self.state_checked = False  # this realm's bookmarks were checked (before its first request)
+        self.bounds_checked = False  # its lower bounds were compared with Intuit's clock (first response)
 
     def dedup(self, entity: str) -> Deduplicator:
         return self._dedup.setdefault(entity, Deduplicator())
 
     def cursor(self) -> str:
         """The realm's next CDC cursor: server time of this run's first response minus the margin."""
-        server = self.client.first_server_time
-        start = parse_time(server) if server else self._local_start
+        start = self._server_time() or self._local_start
         return to_utc_text(start - datetime.timedelta(seconds=self._settings.cdc_cursor_margin_seconds))
 
     def server_now(self) -> datetime.datetime:
         """Best known 'now' on Intuit's clock (local clock before the first response)."""
+        return self._server_time() or datetime.datetime.now(datetime.UTC)
+
+    def _server_time(self) -> datetime.datetime | None:
+        """The first response's `time`; an unreadable one fails the realm (cursors are built on it)."""
         server = self.client.first_server_time
-        return parse_time(normalise_time(server)) if server else datetime.datetime.now(datetime.UTC)
+        if not server:
+            return None
+        try:
+            return parse_time(normalise_time(server))
+        except TimeFormatError as exc:
+            raise ApiError(
+                self.realm_id,
+                f"the response time {exc}, so no cursor can be built on it; report it to Intuit with the "
+                "response's intuit_tid (state does not advance).",
+            ) from None
 
 
 class RealmRegistry:

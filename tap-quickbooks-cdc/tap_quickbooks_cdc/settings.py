@@ -1,16 +1,39 @@
-"""The tap's settings: their JSON schema (shown by `--about`) and their validated, typed form."""
+"""The tap's settings: their JSON schema (shown by `--about`) and their validated, typed form.
+
+Every way settings arrive is checked here with one-line errors that never show a secret: the `--config`
+file's JSON (`load_config_text`), `TAP_QUICKBOOKS_CDC_*` environment variables (`environment_config`),
+the JSON-schema validation the SDK runs in the Tap constructor (`config_errors`, whose messages hide the
+value of every setting the schema marks `secret`, or that holds one, like `companies`), and the typed
+checks of `parse_settings`.
+"""
 
 from __future__ import annotations
 
 import datetime
 import decimal
 import hashlib
+import math
 import typing as t
 from dataclasses import dataclass
 
 from singer_sdk import typing as th
+from singer_sdk.configuration._dict_config import parse_environment_config
+from singer_sdk.helpers._util import load_json
 
 from tap_quickbooks_cdc.errors import ConfigError
+
+if t.TYPE_CHECKING:
+    from collections.abc import Iterable
+
+
+class ValidationError(t.Protocol):
+    """What this module reads of a `jsonschema.ValidationError`."""
+
+    validator: str
+    validator_value: t.Any
+    message: str
+    absolute_path: t.Iterable[str | int]
+
 
 PRODUCTION_API = "https://quickbooks.api.intuit.com"
 SANDBOX_API = "https://sandbox-quickbooks.api.intuit.com"
@@ -179,6 +202,98 @@ class Settings:
         return f"Settings(realms={realms}, api_base_url={self.api_base_url!r})"
 
 
+def load_config_text(text: str, source: str) -> dict[str, t.Any]:
+    """Parse a config document (JSON object, fractions as Decimal); ConfigError names `source` and the
+    position of a syntax error, never the text (it holds secrets)."""
+    try:
+        config: object = load_json(text)  # the SDK's parser: simplejson, fractions as Decimal
+    except ValueError as exc:  # simplejson.JSONDecodeError; str(exc) would be fine, exc.doc is not
+        where = f" at line {getattr(exc, 'lineno', '?')} column {getattr(exc, 'colno', '?')}"
+        raise ConfigError(
+            f"{source} is not valid JSON ({getattr(exc, 'msg', 'syntax error')}{where}): fix it."
+        ) from None
+    if not isinstance(config, dict):
+        raise ConfigError(f'{source} is not a JSON object: write the settings as {{"name": value, ...}}.')
+    return config
+
+
+def environment_config(schema: dict[str, t.Any], prefix: str) -> dict[str, t.Any]:
+    """Settings from `<prefix><NAME>` environment variables, parsed as the SDK does; a value that does not
+    parse (e.g. `companies` JSON with a typo) is a ConfigError naming the variable, not the value."""
+    config: dict[str, t.Any] = {}
+    for key, prop in schema.get("properties", {}).items():
+        name = prefix + key.upper().replace("-", "_")
+        try:
+            config.update(parse_environment_config({"properties": {key: prop}}, prefix))
+        except (ValueError, TypeError):
+            expected = "an integer" if _types(prop) & {"integer"} else "JSON"
+            raise ConfigError(
+                f"Environment variable {name} (setting '{key}') is not {expected}: fix its value "
+                '(e.g. companies=\'[{"realm_id": "123", "refresh_token": "..."}]\').'
+            ) from None
+    return config
+
+
+def _types(prop: t.Mapping[str, t.Any]) -> set[str]:
+    kind = prop.get("type", [])
+    return {kind} if isinstance(kind, str) else set(kind)
+
+
+def _holds_secret(prop: object) -> bool:
+    """True if this schema, or any schema nested in it, is marked `secret`."""
+    if not isinstance(prop, dict):
+        return False
+    if prop.get("secret") is True:
+        return True
+    nested: list[object] = [*prop.get("properties", {}).values(), prop.get("items")]
+    for combinator in ("anyOf", "oneOf", "allOf"):
+        nested.extend(prop.get(combinator, []))
+    return any(_holds_secret(child) for child in nested)
+
+
+def _is_sensitive(schema: t.Mapping[str, t.Any], path: Iterable[str | int]) -> bool:
+    """True if the value at `path` is, or sits inside, a setting that holds a secret (or is the whole
+    config): its value must not be shown."""
+    node: object = schema
+    steps = list(path)
+    if not steps:
+        return True
+    for step in steps:
+        if not isinstance(node, dict):
+            return False
+        node = node.get("items") if isinstance(step, int) else node.get("properties", {}).get(step)
+        if _holds_secret(node):
+            return True
+    return False
+
+
+def _redacted(error: ValidationError) -> str:
+    """What `error` says, without the offending value."""
+    rule, expected = error.validator, error.validator_value
+    if rule in {"required", "additionalProperties", "dependentRequired"}:
+        return str(error.message)  # names keys only
+    if rule == "type":
+        kinds = [expected] if isinstance(expected, str) else list(expected)
+        return f"is not of type {', '.join(repr(k) for k in kinds)}"
+    if rule == "enum":
+        return f"is not one of {expected!r}"
+    return f"does not satisfy the schema's {rule!r} rule"
+
+
+def config_errors(errors: Iterable[ValidationError], schema: t.Mapping[str, t.Any]) -> list[str]:
+    """One message per JSON-schema validation error, like the SDK's, but the value of a setting that holds
+    a secret is never shown (the SDK's messages print it: a `companies` string prints every token)."""
+    messages = []
+    for error in errors:
+        path = list(error.absolute_path)
+        where = "config" + "".join(f"[{step!r}]" for step in path)
+        if _is_sensitive(schema, path):
+            messages.append(f"{where} {_redacted(error)} (value not shown: it holds a secret)")
+        else:
+            messages.append(f"{error.message} in {where}")
+    return messages
+
+
 def _text(config: t.Mapping[str, t.Any], key: str, fix: str) -> str:
     value = config.get(key)
     if not isinstance(value, str) or not value.strip():
@@ -187,7 +302,12 @@ def _text(config: t.Mapping[str, t.Any], key: str, fix: str) -> str:
 
 
 def _companies(config: t.Mapping[str, t.Any]) -> tuple[Company, ...]:
-    raw: list[t.Any] = list(config.get("companies") or [])
+    listed = config.get("companies") or []
+    if not isinstance(listed, list):
+        raise ConfigError(
+            'Setting \'companies\' is not a list: use [{"realm_id": "...", "refresh_token": "..."}, ...].'
+        )
+    raw: list[t.Any] = list(listed)
     if config.get("realm_id") or config.get("refresh_token"):
         raw.append({"realm_id": config.get("realm_id"), "refresh_token": config.get("refresh_token")})
     if not raw:
@@ -199,7 +319,7 @@ def _companies(config: t.Mapping[str, t.Any]) -> tuple[Company, ...]:
     for index, item in enumerate(raw):
         realm = item.get("realm_id") if isinstance(item, dict) else None
         token = item.get("refresh_token") if isinstance(item, dict) else None
-        if not isinstance(realm, str) or not realm.strip().isdigit():
+        if not isinstance(realm, str) or not (realm.strip().isascii() and realm.strip().isdigit()):
             raise ConfigError(
                 f"Company #{index + 1} has no valid 'realm_id': use the numeric realmId Intuit "
                 "showed when the company was connected."
@@ -216,13 +336,42 @@ def _companies(config: t.Mapping[str, t.Any]) -> tuple[Company, ...]:
     return tuple(companies)
 
 
+def _number(value: object) -> float | None:
+    """`value` as a finite float, or None if it is not a finite JSON number (booleans are not numbers)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, decimal.Decimal)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
 def _positive(config: t.Mapping[str, t.Any], key: str, default: float) -> float:
     value = config.get(key, default)
     if value is None:
         return default
-    if isinstance(value, bool) or not isinstance(value, (int, float, decimal.Decimal)) or value <= 0:
+    number = _number(value)
+    if number is None or number <= 0 or number > 1e9:
         raise ConfigError(f"Setting '{key}' must be a positive number, got {value!r}.")
-    return float(value)
+    return number
+
+
+def _count(config: t.Mapping[str, t.Any], key: str, default: int) -> int:
+    """A positive whole number of something (requests, retries, a version)."""
+    value = _positive(config, key, default)
+    if value < 1:
+        raise ConfigError(f"Setting '{key}' must be a whole number >= 1, got {config.get(key)!r}.")
+    return int(value)
+
+
+def _optional_text(config: t.Mapping[str, t.Any], key: str, default: str | None) -> str | None:
+    value = config.get(key)
+    if value is None or value == "":
+        return default
+    if not isinstance(value, str):
+        raise ConfigError(f"Setting '{key}' must be a string, got a {type(value).__name__}.")
+    return value
 
 
 def _start_date(config: t.Mapping[str, t.Any]) -> datetime.datetime | None:
@@ -231,16 +380,19 @@ def _start_date(config: t.Mapping[str, t.Any]) -> datetime.datetime | None:
         return None
     try:
         parsed = datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
+        parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
+        return parsed.astimezone(datetime.UTC)
+    except (ValueError, OverflowError):
         raise ConfigError(
-            f"Setting 'start_date' is not an ISO date-time ({value!r}): use e.g. 2024-01-01T00:00:00Z."
+            f"Setting 'start_date' is not an ISO date-time ({str(value)[:40]!r}): use e.g. "
+            "2024-01-01T00:00:00Z."
         ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
 
 
 def _margin(config: t.Mapping[str, t.Any]) -> int:
     value = config.get("cdc_cursor_margin_seconds", 120)
-    if isinstance(value, bool) or not isinstance(value, (int, decimal.Decimal)) or not 0 <= value <= 3600:
+    number = _number(value) if isinstance(value, (int, decimal.Decimal)) else None
+    if number is None or not 0 <= number <= 3600:
         raise ConfigError(
             f"Setting 'cdc_cursor_margin_seconds' is {value!r}: use whole seconds from 0 to 3600 "
             "(a negative margin would move the CDC cursor past unread changes)."
@@ -252,21 +404,22 @@ def _refresh_hours(config: t.Mapping[str, t.Any]) -> float:
     value = config.get("query_only_refresh_hours", 24)
     if value is None:
         return 24.0
-    if isinstance(value, bool) or not isinstance(value, (int, float, decimal.Decimal)) or value < 0:
+    number = _number(value)
+    if number is None or not 0 <= number <= 1e6:
         raise ConfigError(
             f"Setting 'query_only_refresh_hours' is {value!r}: use hours >= 0 (0 re-reads TaxCode every run)."
         )
-    return float(value)
+    return number
 
 
 def parse_settings(config: t.Mapping[str, t.Any]) -> Settings:
     """Validate the config; raises ConfigError with a one-line problem + fix."""
     environment = config.get("environment") or "production"
-    if environment not in {"production", "sandbox"}:
+    if environment not in ("production", "sandbox"):
         raise ConfigError(f"Setting 'environment' is {environment!r}: use 'production' or 'sandbox'.")
     default_api = PRODUCTION_API if environment == "production" else SANDBOX_API
-    rpm = int(_positive(config, "requests_per_minute", 450))
-    concurrent = int(_positive(config, "max_concurrent_requests", 4))
+    rpm = _count(config, "requests_per_minute", 450)
+    concurrent = _count(config, "max_concurrent_requests", 4)
     if rpm > 500:
         raise ConfigError(f"Setting 'requests_per_minute' is {rpm}: Intuit allows 500 per realm, use <= 500.")
     if concurrent > 10:
@@ -277,16 +430,16 @@ def parse_settings(config: t.Mapping[str, t.Any]) -> Settings:
         client_id=_text(config, "client_id", "set it to your Intuit app's client ID."),
         client_secret=_text(config, "client_secret", "set it to your Intuit app's client secret."),
         companies=_companies(config),
-        api_base_url=str(config.get("api_base_url") or default_api).rstrip("/"),
-        token_url=str(config.get("token_url") or INTUIT_TOKEN_URL),
-        token_store=str(config.get("token_store") or DEFAULT_TOKEN_STORE),
-        token_store_s3_endpoint_url=config.get("token_store_s3_endpoint_url") or None,
+        api_base_url=str(_optional_text(config, "api_base_url", default_api)).rstrip("/"),
+        token_url=str(_optional_text(config, "token_url", INTUIT_TOKEN_URL)),
+        token_store=str(_optional_text(config, "token_store", DEFAULT_TOKEN_STORE)),
+        token_store_s3_endpoint_url=_optional_text(config, "token_store_s3_endpoint_url", None),
         start_date=_start_date(config),
-        minorversion=int(_positive(config, "minorversion", 75)),
+        minorversion=_count(config, "minorversion", 75),
         requests_per_minute=rpm,
         max_concurrent_requests=concurrent,
         throttle_wait_seconds=_positive(config, "throttle_wait_seconds", 60.0),
-        max_retries=int(_positive(config, "max_retries", 6)),
+        max_retries=_count(config, "max_retries", 6),
         retry_backoff_seconds=_positive(config, "retry_backoff_seconds", 1.0),
         request_timeout_seconds=_positive(config, "request_timeout_seconds", 120.0),
         cdc_cursor_margin_seconds=_margin(config),

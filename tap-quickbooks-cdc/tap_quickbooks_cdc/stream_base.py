@@ -3,6 +3,12 @@
 Per realm partition the state holds (besides the SDK's `replication_key` / `replication_key_value`,
 the newest emitted `last_updated_at`) a `cdc_cursor`: the realm's sync-start server time minus a
 margin. It is written only after the partition's last record was emitted, so state never runs ahead.
+
+State is checked before it is used: a document of the wrong shape ends the run (`check_state_document`);
+a bookmark that is not a date-time fails its realm before any request (`realm_state_problem`); and a
+bookmark or `start_date` later than Intuit's clock fails its realm once the first response tells that
+clock, before any record of the realm is emitted (reading from it would return nothing and move the
+cursor to "now", skipping every change in between for good).
 """
 
 from __future__ import annotations
@@ -12,14 +18,14 @@ import enum
 import typing as t
 
 import singer_sdk.singerlib as singer
-from singer_sdk.helpers._util import utc_now
+from singer_sdk.helpers._util import load_json, utc_now
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.streams import Stream
 
 from tap_quickbooks_cdc.cdc import CDC_CAP, CDC_WINDOW_DAYS
-from tap_quickbooks_cdc.errors import CdcOverflowError, CdcWindowError, RealmError
+from tap_quickbooks_cdc.errors import ApiError, CdcOverflowError, CdcWindowError, ConfigError, RealmError
 from tap_quickbooks_cdc.query import read_pages
-from tap_quickbooks_cdc.records import make_record, parse_time, to_utc_text
+from tap_quickbooks_cdc.records import OBSERVED_AT_KEY, make_record, parse_time, to_utc_text
 from tap_quickbooks_cdc.schemas import ENTITY_FOR_STREAM, STREAM_SCHEMAS
 
 if t.TYPE_CHECKING:
@@ -34,6 +40,87 @@ CURSOR_KEY = "cdc_cursor"
 #: Server time at which a query-only entity (not served by CDC) was last read in full by query.
 QUERIED_KEY = "queried_at"
 WINDOW_SAFETY = datetime.timedelta(hours=1)
+#: How far a bookmark or start_date may lie ahead of Intuit's clock before it is refused.
+CLOCK_SKEW_ALLOWED = datetime.timedelta(minutes=5)
+#: Partition keys holding a UTC date-time written by this tap (or another tap's replication key value).
+TIME_KEYS = (CURSOR_KEY, QUERIED_KEY, "replication_key_value")
+_STATE_FIX = "pass the state this tap last wrote (or no state, for a full backfill)"
+
+
+def check_state_document(state: object) -> None:
+    """Raise ConfigError (one line) unless `state` has the Singer shape the SDK and this tap read:
+    {"bookmarks": {stream: {"partitions": [{"context": {...}, ...}]}}}."""
+    if not isinstance(state, dict):
+        raise ConfigError(f"The state is a JSON {_json_kind(state)}, not an object: {_STATE_FIX}.")
+    bookmarks = state.get("bookmarks", {})
+    if not isinstance(bookmarks, dict):
+        kind = _json_kind(bookmarks)
+        raise ConfigError(f"The state's 'bookmarks' is a JSON {kind}, not an object: {_STATE_FIX}.")
+    for name, stream_state in bookmarks.items():
+        where = f"The state's bookmarks for stream '{name}'"
+        if not isinstance(stream_state, dict):
+            raise ConfigError(f"{where} are a JSON {_json_kind(stream_state)}, not an object: {_STATE_FIX}.")
+        partitions = stream_state.get("partitions", [])
+        if not isinstance(partitions, list):
+            raise ConfigError(f"{where} have 'partitions' that is not a list: {_STATE_FIX}.")
+        contexts: list[object] = []
+        for partition in [stream_state, *partitions]:
+            if not isinstance(partition, dict) or not isinstance(partition.get("progress_markers", {}), dict):
+                raise ConfigError(
+                    f"{where} hold a partition or progress marker that is not an object: {_STATE_FIX}."
+                )
+            if partition is not stream_state:
+                context = partition.get("context")
+                if not isinstance(context, dict) or context in contexts:
+                    raise ConfigError(
+                        f"{where} hold a partition without an object 'context', or one context twice: "
+                        f"{_STATE_FIX}."
+                    )
+                contexts.append(context)
+
+
+def load_state_text(text: str, source: str) -> dict[str, t.Any]:
+    """Parse and shape-check a state document (fractions as Decimal); one-line ConfigError otherwise."""
+    try:
+        state: object = load_json(text)
+    except ValueError as exc:  # simplejson.JSONDecodeError
+        where = f"line {getattr(exc, 'lineno', '?')} column {getattr(exc, 'colno', '?')}"
+        raise ConfigError(f"{source} is not valid JSON ({where}): {_STATE_FIX}.") from None
+    check_state_document(state)
+    return t.cast("dict[str, t.Any]", state)
+
+
+def realm_state_problem(state: t.Mapping[str, t.Any], realm_id: str) -> str | None:
+    """What is wrong with `realm_id`'s bookmarks in a well-shaped state, or None."""
+    for name, stream_state in state.get("bookmarks", {}).items():
+        for partition in stream_state.get("partitions", []):
+            if partition.get("context") != {"realm_id": realm_id}:
+                continue
+            for key in TIME_KEYS:
+                value = partition.get(key)
+                if key == "replication_key_value" and partition.get(CURSOR_KEY):
+                    continue  # not read while the realm cursor is there
+                if value is None or (isinstance(value, str) and _is_date_time(value)):
+                    continue
+                return (
+                    f"the state's '{key}' of stream '{name}' is not an ISO date-time (a JSON "
+                    f"{_json_kind(value)}): fix or remove that bookmark in the state (e.g. `meltano state "
+                    "edit`), or run without state for a full backfill."
+                )
+    return None
+
+
+def _is_date_time(text: str) -> bool:
+    try:
+        parse_time(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _json_kind(value: object) -> str:
+    kinds = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
+    return kinds.get(type(value), "number")
 
 
 class Mode(enum.Enum):
@@ -93,23 +180,56 @@ class QboStream(Stream):
             return Mode.QUERY, since
         return Mode.CDC, since
 
+    def future_bound(self, realm_id: str, now: datetime.datetime) -> str | None:
+        """Why this stream's lower bound for `realm_id` is later than `now` (Intuit's clock), or None."""
+        start = self._qbo_tap.settings.start_date
+        limit = now + CLOCK_SKEW_ALLOWED
+        if start is not None and start > limit:
+            return (
+                f"start_date {to_utc_text(start)} is later than Intuit's clock ({to_utc_text(now)}): a sync "
+                "would read nothing and write a cursor past every change until then; set start_date to a "
+                "past date."
+            )
+        state = self._partition_state(realm_id)
+        key = CURSOR_KEY if state.get(CURSOR_KEY) else "replication_key_value"
+        cursor = state.get(key)
+        if cursor and parse_time(str(cursor)) > limit:
+            return (
+                f"the state's {key} {to_utc_text(parse_time(str(cursor)))} of stream '{self.name}' is later "
+                f"than Intuit's clock ({to_utc_text(now)}): reading from it would skip every change up to it "
+                "for good; set it to the time of the last good sync (or remove it for a backfill) with "
+                "`meltano state edit`, then run again."
+            )
+        return None
+
+    def compare_start_date(self, value: str, start_date_value: str) -> str:
+        """The SDK's informational starting value; `plan` decides the real lower bound (and unlike the
+        SDK's version this never parses a bookmark that `realm_state_problem` has refused)."""
+        return value
+
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         realm_id = str((context or {}).get("realm_id", ""))
         registry = self._qbo_tap.realms
         session = registry.session(realm_id)
+        if not session.state_checked:  # before the realm's first request
+            session.state_checked = True
+            problem = realm_state_problem(self.tap_state, realm_id)
+            if problem is not None:
+                registry.fail(realm_id, RealmError(realm_id, problem))
         if session.failure is not None:
             self.logger.warning("realm %s: skipped (%s)", realm_id, type(session.failure).__name__)
             return
         self._fully_selected = all(self.mask.values())
-        if not self._refresh_due(realm_id, session.server_now()):
-            self.logger.info(
-                "realm %s %s: not in CDC; last read by query less than %g h ago (query_only_refresh_hours)",
-                realm_id,
-                self.name,
-                self._qbo_tap.settings.query_only_refresh_hours,
-            )
-            return
         try:
+            if not self._refresh_due(realm_id, session.server_now()):
+                self.logger.info(
+                    "realm %s %s: not in CDC; last read by query less than %g h ago "
+                    "(query_only_refresh_hours)",
+                    realm_id,
+                    self.name,
+                    self._qbo_tap.settings.query_only_refresh_hours,
+                )
+                return
             yield from self._read(session)
         except RealmError as exc:
             registry.fail(realm_id, exc)
@@ -174,15 +294,43 @@ class QboStream(Stream):
     ) -> Iterator[dict[str, t.Any]]:
         dedup = session.dedup(self.entity)
         realm_id = session.realm_id
+        entity = self.entity
         known = self.effective_schema.get("properties", {})
         for batch in batches:
-            records = [self._known_fields(make_record(obj, realm_id), known) for obj in batch]
+            if not session.bounds_checked:  # the first response of the realm has told Intuit's clock
+                session.bounds_checked = True
+                self._refuse_future_bounds(session)
+            if sort:
+                self._warn_untimed(realm_id, batch)
+            records = [self._known_fields(make_record(obj, realm_id, entity), known) for obj in batch]
             if sort:
                 records.sort(key=lambda r: r["last_updated_at"] or "")
             for record in records:
                 if dedup.admit(record):
                     session.records_emitted += 1
                     yield record
+
+    def _refuse_future_bounds(self, session: RealmSession) -> None:
+        """Fail the realm (before any of its records is emitted) if a selected stream would read from
+        later than Intuit's clock."""
+        now = session.server_now()
+        for stream in self._qbo_tap.streams.values():
+            if isinstance(stream, QboStream) and stream.selected:
+                problem = stream.future_bound(session.realm_id, now)
+                if problem is not None:
+                    raise ApiError(session.realm_id, problem)
+
+    def _warn_untimed(self, realm_id: str, batch: list[dict[str, t.Any]]) -> None:
+        untimed = [obj.get("Id") for obj in batch if OBSERVED_AT_KEY in obj]
+        if untimed:
+            self.logger.warning(
+                "realm %s %s: %d change(s) without MetaData.LastUpdatedTime (first Id %s) are kept, "
+                "stamped with the CDC response time",
+                realm_id,
+                self.name,
+                len(untimed),
+                untimed[0],
+            )
 
     def _known_fields(self, record: dict[str, t.Any], known: dict[str, t.Any]) -> dict[str, t.Any]:
         """Drop top-level fields the schema does not list (warned once per field)."""

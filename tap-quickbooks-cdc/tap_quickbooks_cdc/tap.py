@@ -7,15 +7,24 @@ import logging
 import sys
 import typing as t
 from functools import cached_property
+from pathlib import Path
 
+import click
 from singer_sdk import Tap
 from singer_sdk.helpers._util import load_json
-from singer_sdk.plugin_base import _ConfigInput
+from singer_sdk.plugin_base import JSONSchemaValidator, _ConfigInput
 
-from tap_quickbooks_cdc.errors import QboTapError
+from tap_quickbooks_cdc.errors import ConfigError, QboTapError
 from tap_quickbooks_cdc.realm import RealmRegistry
-from tap_quickbooks_cdc.settings import CONFIG_SCHEMA, Settings, parse_settings
-from tap_quickbooks_cdc.stream_base import Mode, QboStream
+from tap_quickbooks_cdc.settings import (
+    CONFIG_SCHEMA,
+    Settings,
+    config_errors,
+    environment_config,
+    load_config_text,
+    parse_settings,
+)
+from tap_quickbooks_cdc.stream_base import Mode, QboStream, check_state_document, load_state_text
 from tap_quickbooks_cdc.streams import STREAM_TYPES
 from tap_quickbooks_cdc.writer import OrjsonSingerWriter
 
@@ -41,6 +50,15 @@ class _UnsortedNoticeFilter(logging.Filter):
 
 
 logging.getLogger("singer_sdk").addFilter(_UnsortedNoticeFilter())
+
+
+def _load_catalog(text: str) -> dict[str, t.Any]:
+    try:
+        return load_json(text)
+    except ValueError:
+        raise ConfigError(
+            "The --catalog file is not valid JSON: write it again with `tap-quickbooks-cdc --discover`."
+        ) from None
 
 
 class RunFailedError(QboTapError):
@@ -93,6 +111,41 @@ class TapQuickBooksCDC(Tap):
                 "See the summary above for the fix per realm."
             )
 
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        """The SDK's JSON-schema check (defaults filled in), but its messages never show the value of a
+        setting that holds a secret (the SDK's print it), and they end the run as one ConfigError line."""
+        schema = self.config_jsonschema
+        self.append_builtin_config(schema)
+        errors = config_errors(JSONSchemaValidator(schema).iter_errors(self._config), schema)
+        if errors and raise_errors:
+            raise ConfigError(f"Invalid settings: {'; '.join(errors)}. See `tap-quickbooks-cdc --about`.")
+        if errors:
+            self.logger.warning("Config validation failed: %s", "; ".join(errors))
+        return errors
+
+    def load_state(self, state: dict[str, t.Any]) -> None:
+        """The SDK's, once the document has the shape it reads (otherwise one ConfigError line)."""
+        check_state_document(state)
+        super().load_state(state)
+
+    @classmethod
+    def cb_config(cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]) -> _ConfigInput:
+        """`--config` files (or ENV) like the SDK's, but an unreadable or malformed file is one line and
+        exit code 1 instead of a traceback."""
+        config: dict[str, t.Any] = {}
+        for path in value:
+            if path == "ENV":
+                continue
+            try:
+                config |= load_config_text(Path(path).read_text(encoding="utf-8"), f"--config file {path}")
+            except OSError as exc:
+                cls.logger.error("--config file %s cannot be read (%s): check the path.", path, exc.strerror)
+                ctx.exit(1)
+            except ConfigError as exc:
+                cls.logger.error("%s", exc)
+                ctx.exit(1)
+        return _ConfigInput(config=config, parse_env="ENV" in value)
+
     @classmethod
     def invoke(  # type: ignore[override]
         cls,
@@ -109,11 +162,13 @@ class TapQuickBooksCDC(Tap):
         cls.print_version(print_fn=cls.logger.info)
         config = config or _ConfigInput()
         try:
+            schema = cls.config_jsonschema
+            cls.append_builtin_config(schema)
+            from_env = environment_config(schema, cls._env_var_prefix) if config.parse_env else {}
             tap = cls(
-                config=config.config,
-                state=None if state is None else load_json(state.read()),
-                catalog=None if catalog is None else load_json(catalog.read()),
-                parse_env_config=config.parse_env,
+                config={**config.config, **from_env},
+                state=None if state is None else load_state_text(state.read(), "The --state file"),
+                catalog=None if catalog is None else _load_catalog(catalog.read()),
                 validate_config=True,
             )
             _ = tap.settings

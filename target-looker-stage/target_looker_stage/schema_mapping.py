@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
+from target_looker_stage.errors import SchemaChangeError
 from target_looker_stage.table_spec import (
     DELETED_AT_COLUMN,
     SYNC_VERSION_COLUMN,
@@ -22,11 +23,116 @@ from target_looker_stage.table_spec import (
     TableSpec,
 )
 
+#: PostgreSQL keeps the first 63 bytes of an identifier (NAMEDATALEN - 1) and silently drops the rest.
+MAX_IDENTIFIER_BYTES = 63
+_PLAIN_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NAME_HASH_CHARS = 8
+#: The table comment recording which stream a table holds: PREFIX + the stream name as a JSON string.
+TABLE_COMMENT_PREFIX = "target-looker-stage stream: "
+
 
 def table_name_for(stream_name: str) -> str:
-    """A stream name as a plain identifier: anything but letters, digits and '_' becomes '_'."""
-    name = re.sub(r"[^A-Za-z0-9_]", "_", stream_name)
-    return name if name and not name[0].isdigit() else f"_{name}"
+    """The table of a stream: one table per stream, never two streams in one table (the mapping is injective).
+
+    A stream name that is already a plain identifier (ASCII letters, digits, '_', not starting with a digit)
+    of at most MAX_IDENTIFIER_BYTES is the table name as it is (``invoices`` -> ``invoices``). Any other name
+    is sanitised (other characters become '_') and gets '_' + a short stable hash of the original name, cut to
+    fit MAX_IDENTIFIER_BYTES: ``a/b``, ``a.b`` and ``a-b`` become three tables, none of them ``a_b``. The same
+    rule holds for every warehouse, so DuckDB and PostgreSQL tables (and the manifest) carry the same names.
+    """
+    if len(stream_name) <= MAX_IDENTIFIER_BYTES and _PLAIN_IDENTIFIER.fullmatch(stream_name):
+        return stream_name
+    digest = hashlib.blake2b(stream_name.encode(), digest_size=_NAME_HASH_CHARS // 2).hexdigest()
+    readable = re.sub(r"[^A-Za-z0-9_]", "_", stream_name)
+    if not readable or readable[0].isdigit():
+        readable = f"_{readable}"
+    return f"{readable[: MAX_IDENTIFIER_BYTES - _NAME_HASH_CHARS - 1]}_{digest}"
+
+
+def postgres_identifier(name: str) -> str:
+    """``name`` as PostgreSQL stores it: cut to MAX_IDENTIFIER_BYTES at a character boundary (the server
+    does the same to every longer identifier, so stored names are compared through this)."""
+    encoded = name.encode()
+    if len(encoded) <= MAX_IDENTIFIER_BYTES:
+        return name
+    return encoded[:MAX_IDENTIFIER_BYTES].decode(errors="ignore")
+
+
+def column_identity(name: str) -> str:
+    """What must differ between two columns of a table in every warehouse: DuckDB matches identifiers
+    case-insensitively, PostgreSQL keeps only the first MAX_IDENTIFIER_BYTES bytes."""
+    return postgres_identifier(name).lower()
+
+
+def table_comment(stream_name: str) -> str:
+    """The comment that records which stream a table holds (checked by ``check_table_owner``)."""
+    return TABLE_COMMENT_PREFIX + json.dumps(stream_name)
+
+
+def check_table_owner(spec: TableSpec, comment: str | None) -> bool:
+    """Whether the table still needs its comment (it has none); SchemaChangeError when the comment says the
+    table holds another stream. A comment that is not this target's is left alone and not checked."""
+    if not comment:
+        return True
+    if not comment.startswith(TABLE_COMMENT_PREFIX):
+        return False
+    try:
+        owner = json.loads(comment.removeprefix(TABLE_COMMENT_PREFIX))
+    except ValueError:
+        return False
+    if owner != spec.stream_name:
+        msg = (
+            f"stream '{spec.stream_name}' maps to table {spec.schema_name}.{spec.name}, which holds "
+            f"stream '{owner}' (recorded in the table's comment); rename one of the streams (e.g. with a "
+            "stream map) or load it into another default_target_schema"
+        )
+        raise SchemaChangeError(msg)
+    return False
+
+
+def keys_removed(spec: TableSpec, stored_keys: Sequence[str]) -> SchemaChangeError:
+    """The table has a primary key but the stream now declares none: appending would break the key."""
+    return SchemaChangeError(
+        f"stream '{spec.stream_name}': table {spec.schema_name}.{spec.name} has primary key "
+        f"({', '.join(stored_keys)}) but the stream now declares no key properties; declare them again "
+        "in the tap (key_properties), or drop or rename the table to load the stream without a key"
+    )
+
+
+def check_names(stream_name: str, columns: Sequence[ColumnSpec], key_properties: Sequence[str]) -> None:
+    """Refuse, at schema arrival, names no warehouse can hold apart: an empty property name, two properties
+    equal after case-folding or in their first MAX_IDENTIFIER_BYTES bytes, a key property the schema lacks.
+
+    Column names are kept as the tap sends them (quoted; the staged Parquet keeps them too), so instead of a
+    renaming rule that dbt models would have to know, a clash is one line naming the fix."""
+    seen: dict[str, str] = {}
+    for column in columns:
+        if not column.name:
+            msg = (
+                f"stream '{stream_name}': the schema has a property with an empty name, which no warehouse "
+                "column can have; rename it in the tap or with a stream map"
+            )
+            raise SchemaChangeError(msg)
+        other = seen.setdefault(column_identity(column.name), column.name)
+        if other != column.name:
+            msg = (
+                f"stream '{stream_name}': properties '{_shown(other)}' and '{_shown(column.name)}' would be "
+                f"one column (DuckDB ignores case, PostgreSQL keeps {MAX_IDENTIFIER_BYTES} bytes of a name); "
+                "rename one of them in the tap or with a stream map"
+            )
+            raise SchemaChangeError(msg)
+    names = {c.name for c in columns}
+    for key in key_properties:
+        if key not in names:
+            msg = (
+                f"stream '{stream_name}': key property '{_shown(key)}' is not in the schema's properties; "
+                "add it to the schema or fix key_properties in the tap"
+            )
+            raise SchemaChangeError(msg)
+
+
+def _shown(name: str, limit: int = 80) -> str:
+    return name if len(name) <= limit else f"{name[:limit]}..."
 
 
 def _json_types(schema: Mapping[str, Any]) -> tuple[set[str], str | None]:
@@ -98,6 +204,7 @@ def build_table_spec(
         columns.append(ColumnSpec(DELETED_AT_COLUMN, "timestamp"))
     columns.append(ColumnSpec(SYNC_VERSION_COLUMN, "integer"))
     keys = tuple(key_properties)
+    check_names(stream_name, columns, keys)
     return TableSpec(
         schema_name=schema_name,
         name=table_name_for(stream_name),

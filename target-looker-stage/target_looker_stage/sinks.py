@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import gc
 import time
+import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from singer_sdk.exceptions import InvalidRecord
+from singer_sdk.exceptions import InvalidRecord, MissingKeyPropertiesError
 from singer_sdk.helpers.conform import DatetimeErrorTreatmentEnum
 from singer_sdk.sinks import BatchSink
 from singer_sdk.sinks.core import BaseJSONSchemaValidator
 
 from target_looker_stage.arrow_batch import collapse_newest, records_to_table, set_sync_versions
+from target_looker_stage.errors import SchemaChangeError
 from target_looker_stage.schema_mapping import build_table_spec
-from target_looker_stage.table_spec import DELETED_AT_COLUMN
+from target_looker_stage.stage import partition_prefix
+from target_looker_stage.table_spec import DELETED_AT_COLUMN, TableSpec
 from target_looker_stage.validation import record_validator
 
 if TYPE_CHECKING:
@@ -54,7 +57,9 @@ class LookerStageSink(BatchSink):
             load_method=load_method,
             hard_delete=bool(target.config.get("hard_delete", False)),
         )
+        claim_table(target, self.spec)
         self.version_column: str = target.config.get("version_column") or "SyncToken"
+        self._upserts = self.spec.load_method == "upsert"
 
     # _sdc_deleted_at is data (it marks deletes), so it stays even when add_record_metadata is off.
     def _remove_sdc_metadata_from_schema(self) -> None:
@@ -78,7 +83,16 @@ class LookerStageSink(BatchSink):
         _ = (record, schema, treatment)
 
     def _validate_and_parse(self, record: dict[str, Any]) -> dict[str, Any]:
-        """Like the SDK's, but a violation is one line naming stream, key and rule (no record dump)."""
+        """Like the SDK's, but a violation is one line naming stream, key and rule (no record dump). A record
+        without a key value is refused here, before its batch is staged: a null key cannot be merged."""
+        for name in self.key_properties:
+            if record.get(name) is None and (self._upserts or name not in record):
+                missing = "null" if name in record else "missing"
+                msg = (
+                    f"stream '{self.stream_name}': a record's key property '{name}' is {missing}; every "
+                    "record needs its key properties (fix the tap, or declare other key_properties)"
+                )
+                raise MissingKeyPropertiesError(msg)
         if self._validator is not None:
             try:
                 self._validator.validate(record)
@@ -90,6 +104,8 @@ class LookerStageSink(BatchSink):
 
     def setup(self) -> None:
         """Create or evolve the table now, so an incompatible schema fails before any record is read."""
+        if self.stage_target.stage_writer is not None:
+            partition_prefix(self.stream_name)  # a stream name too long for a folder fails here
         warehouse = self.stage_target.warehouse
         if warehouse is not None:
             warehouse.ensure_table(self.spec)
@@ -131,6 +147,25 @@ class LookerStageSink(BatchSink):
             written,
             time.perf_counter() - started,
         )
+
+
+#: Per target: (schema, table) lower-cased -> the stream loading it this run (see ``claim_table``).
+_TABLES_IN_RUN: weakref.WeakKeyDictionary[TargetLookerStage, dict[tuple[str, str], str]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def claim_table(target: TargetLookerStage, spec: TableSpec) -> None:
+    """Refuse a second stream whose table is one already loaded in this run (compared case-insensitively,
+    as DuckDB does); across runs the table's comment does the same (``schema_mapping.check_table_owner``)."""
+    claims = _TABLES_IN_RUN.setdefault(target, {})
+    owner = claims.setdefault((spec.schema_name.lower(), spec.name.lower()), spec.stream_name)
+    if owner != spec.stream_name:
+        msg = (
+            f"streams '{owner}' and '{spec.stream_name}' both map to table {spec.schema_name}.{spec.name}; "
+            "rename one of them (e.g. with a stream map)"
+        )
+        raise SchemaChangeError(msg)
 
 
 def release_and_collect(context: dict[str, Any]) -> None:

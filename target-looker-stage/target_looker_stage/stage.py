@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from target_looker_stage.errors import StageError
 from target_looker_stage.schema_mapping import schema_version
 from target_looker_stage.storage.base import StageStorage
 from target_looker_stage.table_spec import SYNC_VERSION_COLUMN, TableSpec
@@ -32,6 +33,8 @@ from target_looker_stage.table_spec import SYNC_VERSION_COLUMN, TableSpec
 PARTITION_COLUMN = "realm_id"
 MANIFEST_PREFIX = "_manifests/"
 NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
+#: The longest file or folder name most file systems (ext4, xfs, APFS, NTFS) and SFTP servers accept.
+MAX_NAME_BYTES = 255
 #: Metadata that differs between two runs over the same input; never part of a content key.
 VOLATILE_COLUMNS = frozenset({"_sdc_received_at", "_sdc_batched_at", "_sdc_sequence", "_sdc_sync_started_at"})
 _ENCODER = msgspec.json.Encoder(decimal_format="number")
@@ -47,9 +50,27 @@ class StagedFile:
 
 
 def partition_prefix(stream_name: str, realm_id: str | None = None, *, partitioned: bool = False) -> str:
-    prefix = f"stream={quote(stream_name, safe='')}/"
+    """``stream=<stream>/[realm_id=<realm>/]``, or StageError when a folder name would be longer than file
+    systems allow (MAX_NAME_BYTES): checked for the stream when its schema arrives, for realms per batch."""
+    stream = f"stream={quote(stream_name, safe='')}"
+    if len(stream) > MAX_NAME_BYTES:
+        shown = stream_name if len(stream_name) <= 60 else f"{stream_name[:60]}..."
+        msg = (
+            f"stream '{shown}': its stage folder name is {len(stream)} bytes, over the "
+            f"{MAX_NAME_BYTES}-byte file-name limit; shorten the stream name (e.g. with a stream map)"
+        )
+        raise StageError(msg)
+    prefix = f"{stream}/"
     if partitioned:
-        prefix += f"{PARTITION_COLUMN}={NULL_PARTITION if realm_id is None else quote(realm_id, safe='')}/"
+        realm = f"{PARTITION_COLUMN}={NULL_PARTITION if realm_id is None else quote(realm_id, safe='')}"
+        if len(realm) > MAX_NAME_BYTES:
+            msg = (
+                f"stream '{stream_name}': a {PARTITION_COLUMN} value makes a stage folder name of "
+                f"{len(realm)} bytes, over the {MAX_NAME_BYTES}-byte file-name limit; {PARTITION_COLUMN} "
+                "must be a short company id (fix the tap's records)"
+            )
+            raise StageError(msg)
+        prefix += f"{realm}/"
     return prefix
 
 

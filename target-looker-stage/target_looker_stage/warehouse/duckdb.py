@@ -13,6 +13,7 @@ import duckdb
 import pyarrow as pa
 
 from target_looker_stage.errors import SchemaChangeError, WarehouseError
+from target_looker_stage.schema_mapping import check_table_owner, keys_removed, table_comment
 from target_looker_stage.table_spec import (
     DECIMAL_PRECISION,
     DECIMAL_SCALE,
@@ -57,6 +58,11 @@ def cast(expression: str, from_kind: ColumnKind, to_kind: ColumnKind) -> str:
 def q(identifier: str) -> str:
     """A quoted DuckDB identifier."""
     return '"' + identifier.replace('"', '""') + '"'
+
+
+def literal(text: str) -> str:
+    """A DuckDB string literal."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def database_path(uri: str) -> str:
@@ -117,21 +123,34 @@ class DuckDBWarehouse:
             raise WarehouseError(msg) from None
 
     # -- schema
+    # DuckDB matches identifiers case-insensitively (``Invoice`` and ``invoice`` are one table, ``Id`` and
+    # ``id`` one column), so stored names are looked up and compared lower-cased.
     def _stored_columns(self, spec: TableSpec) -> dict[str, str]:
+        """Stored column (lower-cased name) -> data type; empty when there is no table."""
         rows = self._run(
             "SELECT column_name, data_type FROM information_schema.columns "
-            "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+            "WHERE lower(table_schema) = lower(?) AND lower(table_name) = lower(?) ORDER BY ordinal_position",
             [spec.schema_name, spec.name],
         )
-        return {str(name): str(data_type) for name, data_type in rows}
+        return {str(name).lower(): str(data_type) for name, data_type in rows}
 
     def _stored_keys(self, spec: TableSpec) -> tuple[str, ...]:
         rows = self._run(
-            "SELECT constraint_column_names FROM duckdb_constraints() "
-            "WHERE schema_name = ? AND table_name = ? AND constraint_type = 'PRIMARY KEY'",
+            "SELECT constraint_column_names FROM duckdb_constraints() WHERE lower(schema_name) = lower(?) "
+            "AND lower(table_name) = lower(?) AND constraint_type = 'PRIMARY KEY'",
             [spec.schema_name, spec.name],
         )
         return tuple(rows[0][0]) if rows else ()
+
+    def _claim(self, spec: TableSpec, table: str) -> None:
+        """Record the stream on the table (its comment), or refuse when the table holds another stream."""
+        rows = self._run(
+            "SELECT comment FROM duckdb_tables() "
+            "WHERE lower(schema_name) = lower(?) AND lower(table_name) = lower(?)",
+            [spec.schema_name, spec.name],
+        )
+        if check_table_owner(spec, rows[0][0] if rows else None):
+            self._run(f"COMMENT ON TABLE {table} IS {literal(table_comment(spec.stream_name))}")
 
     def ensure_table(self, spec: TableSpec) -> None:
         with self._lock:
@@ -147,16 +166,21 @@ class DuckDBWarehouse:
             if upsert:
                 columns.append(f"PRIMARY KEY ({', '.join(q(k) for k in spec.key_properties)})")
             self._run(f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(columns)})")
+            self._claim(spec, table)
         else:
-            if upsert and self._stored_keys(spec) != spec.key_properties:
+            self._claim(spec, table)
+            stored_keys = self._stored_keys(spec)
+            if stored_keys and not spec.key_properties:
+                raise keys_removed(spec, stored_keys)
+            if upsert and [k.lower() for k in stored_keys] != [k.lower() for k in spec.key_properties]:
                 msg = (
                     f"stream '{spec.stream_name}': table {spec.schema_name}.{spec.name} has primary key "
-                    f"{list(self._stored_keys(spec))} but the stream now declares "
+                    f"{list(stored_keys)} but the stream now declares "
                     f"{list(spec.key_properties)}; rename or drop the table to change the key"
                 )
                 raise SchemaChangeError(msg)
             for column in spec.columns:
-                old_type = stored.get(column.name)
+                old_type = stored.get(column.name.lower())
                 if old_type is None:
                     self._run(f"ALTER TABLE {table} ADD COLUMN {q(column.name)} {DUCKDB_TYPES[column.kind]}")
                     continue
@@ -176,9 +200,9 @@ class DuckDBWarehouse:
                     "only widening changes are applied"
                 )
                 raise SchemaChangeError(msg)
+        stored = self._stored_columns(spec)
         self._stored[(spec.schema_name, spec.name)] = {
-            name: KIND_OF_DUCKDB_TYPE.get(data_type, "string")
-            for name, data_type in self._stored_columns(spec).items()
+            c.name: KIND_OF_DUCKDB_TYPE.get(stored.get(c.name.lower(), ""), "string") for c in spec.columns
         }
 
     # -- data

@@ -7,6 +7,7 @@ ON CONFLICT (pk) DO UPDATE ... WHERE stored version IS NULL OR stored version <=
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import re
@@ -23,6 +24,12 @@ from psycopg import sql
 
 from target_looker_stage.arrow_batch import ARROW_TYPES
 from target_looker_stage.errors import ConfigError, SchemaChangeError, WarehouseError
+from target_looker_stage.schema_mapping import (
+    check_table_owner,
+    keys_removed,
+    postgres_identifier,
+    table_comment,
+)
 from target_looker_stage.table_spec import DELETED_AT_COLUMN, WIDENINGS, ColumnKind, TableSpec
 from target_looker_stage.warehouse import postgres_sql as q
 
@@ -220,6 +227,19 @@ class PostgresWarehouse:
         ).fetchall()
         return {str(name): str(pg_type) for name, pg_type in columns}, [str(k) for (k,) in keys]
 
+    def _claim(self, spec: TableSpec) -> None:
+        """Record the stream on the table (its comment), or refuse when the table holds another stream. A
+        table this role does not own keeps its missing comment (COMMENT needs ownership; loading does not)."""
+        conn = self._connection()
+        found = conn.execute(
+            "SELECT obj_description(c.oid, 'pg_class') FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relname = %s",
+            (spec.schema_name, spec.name),
+        ).fetchone()
+        if check_table_owner(spec, found[0] if found else None):
+            with contextlib.suppress(psycopg.errors.InsufficientPrivilege), conn.transaction():
+                conn.execute(q.comment_table(spec, table_comment(spec.stream_name)))
+
     def _schema_change(self, spec: TableSpec, column: str, old: str, new: str) -> SchemaChangeError:
         stream = spec.stream_name or spec.name
         return SchemaChangeError(
@@ -233,11 +253,11 @@ class PostgresWarehouse:
         statements: list[sql.Composed] = []
         stored: dict[str, ColumnKind] = {}
         for column in spec.columns:
-            if column.name not in existing:
+            pg_type = existing.get(postgres_identifier(column.name))  # the server cut longer names
+            if pg_type is None:
                 statements.append(q.add_column(spec, column.name, column.kind))
                 stored[column.name] = column.kind
                 continue
-            pg_type = existing[column.name]
             old = q.KIND_OF_PG_TYPE.get(pg_type)
             if old is None:
                 raise self._schema_change(spec, column.name, pg_type, q.PG_TYPES[column.kind])
@@ -248,7 +268,9 @@ class PostgresWarehouse:
                 stored[column.name] = column.kind
             else:
                 raise self._schema_change(spec, column.name, pg_type, q.PG_TYPES[column.kind])
-        if self._upserts(spec) and keys != list(spec.key_properties):
+        if keys and not spec.key_properties:
+            raise keys_removed(spec, keys)
+        if self._upserts(spec) and keys != [postgres_identifier(k) for k in spec.key_properties]:
             if keys:
                 stored_key, declared = ", ".join(keys), ", ".join(spec.key_properties)
                 raise SchemaChangeError(
@@ -274,8 +296,10 @@ class PostgresWarehouse:
                 current = self._read_columns(spec)
                 if current is None:
                     conn.execute(q.create_table(spec, with_primary_key=self._upserts(spec)))
+                    conn.execute(q.comment_table(spec, table_comment(spec.stream_name)))
                     self._stored[(spec.schema_name, spec.name)] = {c.name: c.kind for c in spec.columns}
                     return
+                self._claim(spec)
                 for statement in self._plan(spec, *current):
                     conn.execute(statement)
         except psycopg.errors.UniqueViolation as exc:

@@ -64,6 +64,10 @@ def create_table(spec: TableSpec, with_primary_key: bool) -> sql.Composed:
     return sql.SQL("CREATE TABLE IF NOT EXISTS {} ({})").format(qualified(spec), sql.SQL(", ").join(parts))
 
 
+def comment_table(spec: TableSpec, comment: str) -> sql.Composed:
+    return sql.SQL("COMMENT ON TABLE {} IS {}").format(qualified(spec), sql.Literal(comment))
+
+
 def add_column(spec: TableSpec, name: str, kind: ColumnKind) -> sql.Composed:
     return sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}").format(
         qualified(spec), sql.Identifier(name), sql.SQL(PG_TYPES[kind])

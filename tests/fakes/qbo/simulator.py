@@ -208,6 +208,18 @@ class QboSimulator:
         with self.stores[realm_id].lock:
             self.service.delete(realm_id, name, self._index(realm_id, name, id))
 
+    def tamper(self, realm_id: str, entity: str, id: str, changes: dict[str, Any]) -> None:
+        """Serve record ``id`` (and its CDC delete stub) malformed: these top-level keys replaced, or removed
+        where the value is ``store.DROP`` (e.g. ``{"Id": DROP}``, ``{"Id": 7}``, ``{"MetaData": {}}``).
+        The server still files the record under its real Id and time; only the served body changes."""
+        name = self._entity(entity)
+        with self.stores[realm_id].lock:
+            table = self.stores[realm_id].tables[name]
+            text = str(id)
+            if not text.isdigit() or not 0 <= int(text) - 1 < len(table.lut):
+                raise KeyError(f"{name} {id} does not exist in {realm_id}")
+            table.tamper(int(text) - 1, changes)
+
     def get(self, realm_id: str, entity: str, id: str) -> dict[str, Any] | None:
         name = self._entity(entity)
         with self.stores[realm_id].lock:

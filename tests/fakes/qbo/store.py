@@ -18,6 +18,8 @@ from tests.fakes.qbo.render import dumps, finish, render_base
 
 DELETED = 1
 INACTIVE = 2
+#: A ``tamper`` value that removes the key from the served body.
+DROP: Any = object()
 
 
 class RenderCache:
@@ -70,6 +72,9 @@ class EntityTable:
         self.overrides: dict[int, dict[str, Any]] = {}
         self.version = 0
         self._views: dict[int, tuple[int, array[int]]] = {}
+        # Top-level keys replaced (or DROPped) in the served body, after Id/SyncToken/MetaData are set: a
+        # malformed record for tests (no Id, a numeric Id, MetaData without LastUpdatedTime, ...).
+        self.tampered: dict[int, dict[str, Any]] = {}
 
     # ---- state -------------------------------------------------------------------------------------
     def exists(self, idx: int) -> bool:
@@ -96,9 +101,23 @@ class EntityTable:
             body.update(over)
         active = not self.flags[idx] & INACTIVE
         lut = self.lut[idx]
-        return finish(
+        finished = finish(
             self.company, self.entity, body, idx=idx, sync=sync, create_ts=created, lut=lut, active=active
         )
+        return self._tamper(idx, finished)
+
+    def _tamper(self, idx: int, body: dict[str, Any]) -> dict[str, Any]:
+        for key, value in self.tampered.get(idx, {}).items():
+            if value is DROP:
+                body.pop(key, None)
+            else:
+                body[key] = value
+        return body
+
+    def tamper(self, idx: int, changes: dict[str, Any]) -> None:
+        """Serve record ``idx`` (and its delete stub) with these top-level keys replaced or DROPped."""
+        self.tampered.setdefault(idx, {}).update(changes)
+        self.cache.drop((self.entity, idx))
 
     def render_bytes(self, idx: int) -> bytes:
         """The current body of record ``idx`` as JSON (cached until the record changes)."""
@@ -111,12 +130,13 @@ class EntityTable:
 
     def stub(self, idx: int) -> dict[str, Any]:
         """CDC's stand-in for a deleted record."""
-        return {
+        stub = {
             "domain": "QBO",
             "status": "Deleted",
             "Id": str(idx + 1),
             "MetaData": {"LastUpdatedTime": self.company.clock.seconds(self.lut[idx])},
         }
+        return self._tamper(idx, stub)
 
     # ---- views -------------------------------------------------------------------------------------
     def view(self, hide_inactive: bool, include_deleted: bool = False) -> array[int]:
