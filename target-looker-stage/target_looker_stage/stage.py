@@ -118,9 +118,9 @@ class StageWriter:
                 parts.append((realm, table.filter(mask)))
         else:
             parts.append((None, table))
+        prefixes = [partition_prefix(spec.stream_name, realm, partitioned=partitioned) for realm, _ in parts]
         staged = []
-        for realm, part in parts:
-            prefix = partition_prefix(spec.stream_name, realm, partitioned=partitioned)
+        for (realm, part), prefix in zip(parts, prefixes, strict=True):
             key = f"{prefix}part-{content_key(spec, part, realm)}.parquet"
             local = _temporary_file(".parquet")
             try:
