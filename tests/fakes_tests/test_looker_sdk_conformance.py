@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import sqlite3
 import time
 from typing import Any
 
@@ -225,3 +226,205 @@ def test_logout_ends_the_token(looker_sim: LookerSimulator) -> None:
     logout = looker_sim.calls[-1]
     assert (logout.method, logout.path, logout.status, logout.token) == ("DELETE", "/api/logout", 204, token)
     assert not looker_sim.tokens.is_live(token)
+
+
+# ---- scheduled plans ---------------------------------------------------------------------------------------
+def _destination(address: str, secret: str | None = None) -> models.ScheduledPlanDestination:
+    return models.ScheduledPlanDestination(
+        type="webhook",
+        format="json",
+        address=address,
+        parameters=json.dumps({"k": "v"}),
+        secret_parameters=secret,
+    )
+
+
+def _plan(**fields: Any) -> models.WriteScheduledPlan:
+    values: dict[str, Any] = {
+        "name": "refresh finance",
+        "dashboard_id": "12",
+        "crontab": "0 6 * * *",
+        "scheduled_plan_destination": [
+            _destination("https://hooks.example/a", json.dumps({"token": "s3cr"}))
+        ],
+    }
+    values.update(fields)
+    return models.WriteScheduledPlan(**values)
+
+
+def test_a_scheduled_plan_is_created_listed_and_its_secret_parameters_are_never_returned(
+    looker_sim: LookerSimulator,
+) -> None:
+    sdk = _sdk(looker_sim)
+
+    created = sdk.create_scheduled_plan(_plan())
+    listed = sdk.all_scheduled_plans(fields="id,name,crontab,scheduled_plan_destination")
+
+    assert created.id is not None
+    assert (created.name, created.dashboard_id, created.crontab, created.enabled) == (
+        "refresh finance",
+        "12",
+        "0 6 * * *",
+        True,
+    )
+    [dest] = created.scheduled_plan_destination
+    assert (dest.type, dest.address, dest.secret_parameters) == ("webhook", "https://hooks.example/a", None)
+    assert [(p.id, p.name, p.dashboard_id) for p in listed] == [(created.id, "refresh finance", None)]
+    assert "secret_parameters" not in json.dumps(looker_sim.scheduled_plans())
+    assert looker_sim.plan_secrets(created.id) == [json.dumps({"token": "s3cr"})]
+    assert looker_sim.calls[-1].query == {"fields": "id,name,crontab,scheduled_plan_destination"}
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"name": None}, "name"),
+        ({"dashboard_id": None}, "look_id"),
+        ({"look_id": "3"}, "look_id"),
+        ({"datagroup": "qbo_etl"}, "crontab"),
+        ({"crontab": None}, "crontab"),
+        ({"scheduled_plan_destination": []}, "scheduled_plan_destination"),
+        ({"dashboard_id": None, "look_id": "3"}, "require_results"),
+    ],
+)
+def test_an_invalid_scheduled_plan_is_refused_with_422_naming_the_field(
+    looker_sim: LookerSimulator, fields: dict[str, Any], field: str
+) -> None:
+    sdk = _sdk(looker_sim)
+
+    with pytest.raises(error.SDKError) as raised:
+        sdk.create_scheduled_plan(_plan(**fields))
+
+    assert raised.value.message == "Validation Failed"
+    assert field in [e.field for e in raised.value.errors]
+    assert looker_sim.calls[-1].status == 422
+    assert looker_sim.scheduled_plans() == []
+
+
+def test_a_plan_on_a_datagroup_needs_no_crontab(looker_sim: LookerSimulator) -> None:
+    sdk = _sdk(looker_sim)
+
+    created = sdk.create_scheduled_plan(_plan(crontab=None, datagroup="qbo_etl"))
+
+    assert (created.crontab, created.datagroup) == (None, "qbo_etl")
+
+
+def test_updating_a_plan_replaces_all_its_destinations(looker_sim: LookerSimulator) -> None:
+    sdk = _sdk(looker_sim)
+    created = sdk.create_scheduled_plan(
+        _plan(
+            scheduled_plan_destination=[_destination("https://a.example"), _destination("https://b.example")]
+        )
+    )
+
+    updated = sdk.update_scheduled_plan(
+        created.id,
+        models.WriteScheduledPlan(
+            crontab="30 7 * * *", scheduled_plan_destination=[_destination("https://c.example")]
+        ),
+    )
+
+    assert updated.crontab == "30 7 * * *"
+    assert updated.name == "refresh finance"
+    assert [d.address for d in updated.scheduled_plan_destination] == ["https://c.example"]
+    assert [d.address for d in sdk.scheduled_plan(created.id).scheduled_plan_destination] == [
+        "https://c.example"
+    ]
+    assert looker_sim.plan_secrets(created.id) == [None]  # a destination sent without its secret loses it
+    renamed = sdk.update_scheduled_plan(created.id, models.WriteScheduledPlan(name="renamed"))
+    assert [d.address for d in renamed.scheduled_plan_destination] == ["https://c.example"]
+
+
+def test_run_once_by_id_runs_the_plan_and_answers_429_above_the_rate(
+    looker_sim_factory: LookerSimFactory,
+) -> None:
+    sim = looker_sim_factory(run_once_per_second=3)
+    sdk = _sdk(sim)
+    plan = sdk.create_scheduled_plan(_plan())
+
+    for _ in range(3):
+        sdk.scheduled_plan_run_once_by_id(plan.id)
+    with pytest.raises(error.SDKError) as raised:
+        sdk.scheduled_plan_run_once_by_id(plan.id)
+
+    assert raised.value.message == "Too Many Requests"
+    assert [run[0] for run in sim.plan_runs] == [plan.id] * 3
+    assert sim.calls[-1].path == f"/api/4.0/scheduled_plans/{plan.id}/run_once"
+    assert sim.calls[-1].status == 429
+    time.sleep(1.05)
+    sdk.scheduled_plan_run_once_by_id(plan.id)
+    assert len(sim.plan_runs) == 4
+
+
+def test_run_once_of_an_unsaved_plan_needs_no_schedule_and_is_not_stored(looker_sim: LookerSimulator) -> None:
+    sdk = _sdk(looker_sim)
+
+    ran = sdk.scheduled_plan_run_once(_plan(crontab=None))
+
+    assert ran.run_once is True
+    assert looker_sim.scheduled_plans() == []
+    assert [run[0] for run in looker_sim.plan_runs] == [ran.id]
+    assert looker_sim.run_once_bodies[0]["name"] == "refresh finance"
+
+
+def test_deleting_a_plan_then_reading_it_is_not_found(looker_sim: LookerSimulator) -> None:
+    sdk = _sdk(looker_sim)
+    plan = sdk.create_scheduled_plan(_plan())
+
+    sdk.delete_scheduled_plan(plan.id)
+
+    with pytest.raises(error.SDKError):
+        sdk.scheduled_plan(plan.id)
+    assert _api_calls(looker_sim)[-2:] == [
+        ("DELETE", f"/api/4.0/scheduled_plans/{plan.id}", 204),
+        ("GET", f"/api/4.0/scheduled_plans/{plan.id}", 404),
+    ]
+
+
+# ---- SQL Runner and connections ------------------------------------------------------------------------
+def test_sql_runner_executes_on_the_sqlite_file_and_commits_dml(looker_sim: LookerSimulator) -> None:
+    sdk = _sdk(looker_sim)
+
+    def run(sql: str) -> Any:
+        query = sdk.create_sql_query(models.SqlQueryCreate(connection_name="warehouse", sql=sql))
+        return json.loads(sdk.run_sql_query(query.slug, "json"))
+
+    assert run("create table refreshed (name text, at integer)") == []
+    assert run("insert into refreshed values ('finance', 42)") == []
+    assert run("select name, at from refreshed") == [{"name": "finance", "at": 42}]
+    with sqlite3.connect(looker_sim.sql_database_path) as conn:
+        assert conn.execute("select name, at from refreshed").fetchall() == [("finance", 42)]
+    assert looker_sim.calls[-1].path.endswith("/run/json")
+
+
+def test_a_failing_statement_answers_a_looker_error_body(looker_sim: LookerSimulator) -> None:
+    sdk = _sdk(looker_sim)
+    query = sdk.create_sql_query(models.SqlQueryCreate(connection_name="warehouse", sql="select * from nope"))
+
+    with pytest.raises(error.SDKError) as raised:
+        sdk.run_sql_query(query.slug, "json")
+
+    assert "no such table: nope" in raised.value.message
+    assert looker_sim.calls[-1].status == 400
+
+
+def test_a_sql_query_on_an_unknown_connection_is_refused(looker_sim: LookerSimulator) -> None:
+    sdk = _sdk(looker_sim)
+
+    with pytest.raises(error.SDKError) as raised:
+        sdk.create_sql_query(models.SqlQueryCreate(connection_name="nowhere", sql="select 1"))
+
+    assert [e.field for e in raised.value.errors] == ["connection_name"]
+
+
+def test_connections_are_listed_and_tested(looker_sim: LookerSimulator) -> None:
+    sdk = _sdk(looker_sim)
+
+    [connection] = sdk.all_connections()
+    results = sdk.test_connection("warehouse")
+
+    assert (connection.name, connection.pdt_api_control_enabled) == ("warehouse", True)
+    assert [(r.name, r.status) for r in results] == [("connect", "success"), ("query", "success")]
+    assert looker_sim.calls[-1].method == "PUT"
+    with pytest.raises(error.SDKError):
+        sdk.test_connection("nowhere")

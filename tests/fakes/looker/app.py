@@ -101,6 +101,22 @@ class LookerApp:
             ),
             "check_pdt_build": lambda r, a: Reply(sim.pdt.check(a["materialization_id"])),
             "stop_pdt_build": lambda r, a: Reply(sim.pdt.stop(a["materialization_id"])),
+            "all_scheduled_plans": lambda r, a: Reply(sim.plans.all(r.args.get("fields"))),
+            "create_scheduled_plan": lambda r, a: Reply(sim.plans.create(self._payload(r))),
+            "scheduled_plan_run_once": lambda r, a: Reply(sim.plans.run_once(self._payload(r))),
+            "scheduled_plan": lambda r, a: Reply(sim.plans.get(a["scheduled_plan_id"], r.args.get("fields"))),
+            "update_scheduled_plan": lambda r, a: Reply(
+                sim.plans.update(a["scheduled_plan_id"], self._payload(r))
+            ),
+            "delete_scheduled_plan": self._delete_plan,
+            "scheduled_plan_run_once_by_id": lambda r, a: Reply(
+                sim.plans.run_once_by_id(a["scheduled_plan_id"])
+            ),
+            "create_sql_query": lambda r, a: Reply(sim.sql.create(self._payload(r))),
+            "sql_query": lambda r, a: Reply(sim.sql.get(a["slug"])),
+            "run_sql_query": self._run_sql,
+            "all_connections": lambda r, a: Reply(sim.sql.all_connections()),
+            "test_connection": lambda r, a: Reply(sim.sql.test(a["connection_name"], r.args.get("tests"))),
         }
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -172,6 +188,16 @@ class LookerApp:
             return json.loads(data)
         except ValueError as exc:
             raise LookerError(400, f"Could not parse the JSON body: {exc}") from exc
+
+    def _delete_plan(self, request: Request, args: dict[str, str]) -> Reply:
+        self.sim.plans.delete(args["scheduled_plan_id"])
+        return Reply(status=204)
+
+    def _run_sql(self, request: Request, args: dict[str, str]) -> Reply:
+        rows, text, content_type = self.sim.sql.run(args["slug"], args["result_format"])
+        if text is not None:
+            return Reply(text=text, content_type=content_type)
+        return Reply(rows)
 
     # ---- authentication ------------------------------------------------------------------------------
     def _login(self, request: Request, args: dict[str, str]) -> Reply:

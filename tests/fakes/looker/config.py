@@ -47,3 +47,6 @@ class LookerSimConfig:
     sql_connections: list[str] = field(default_factory=lambda: ["warehouse"])
     run_once_per_second: int = 10  # both run_once endpoints together; 429 above
     sql_database_path: str | None = None  # None: a fresh file in a temporary folder, removed on stop
+    # False: a failing statement answers 400 {message, documentation_url}. True: 200 with
+    # [{"looker_error": "SQL Error: ..."}] for the json formats, as Looker answers failing query runs
+    sql_errors_in_body: bool = False

@@ -21,6 +21,8 @@ from tests.fakes.looker.config import LookerSimConfig
 from tests.fakes.looker.datagroups import Datagroups
 from tests.fakes.looker.faults import Injection, Injector
 from tests.fakes.looker.pdt import PdtBuilds
+from tests.fakes.looker.plans import ScheduledPlans
+from tests.fakes.looker.sql import SqlRunner
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,8 @@ class LookerSimulator:
             self.sql_database_path = str(Path(self._tmpdir) / "warehouse.sqlite")
         else:
             self.sql_database_path = config.sql_database_path
+        self.sql = SqlRunner(self.sql_database_path, config.sql_connections, config.sql_errors_in_body)
+        self.plans = ScheduledPlans(self.datagroup_state.names, config.run_once_per_second)
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self.base_url = ""
@@ -157,6 +161,24 @@ class LookerSimulator:
         """Builds started through the API: materialization_id, model, view, current status, force_rebuild,
         force_full_incremental, workspace, source, started_at (monotonic)."""
         return self.pdt.all()
+
+    def scheduled_plans(self) -> list[dict[str, Any]]:
+        """Stored plans as the API returns them (``secret_parameters`` never included)."""
+        return self.plans.all()
+
+    def plan_secrets(self, plan_id: str) -> list[str | None]:
+        """The ``secret_parameters`` stored for each destination of a plan (the API never returns them)."""
+        return self.plans.secrets(plan_id)
+
+    @property
+    def plan_runs(self) -> list[tuple[str, float]]:
+        """(plan id, monotonic time) of every accepted run_once_by_id and run_once (whose transient plan
+        gets an id of its own; its body is in ``run_once_bodies``)."""
+        return list(self.plans.runs)
+
+    @property
+    def run_once_bodies(self) -> list[dict[str, Any]]:
+        return list(self.plans.run_once_bodies)
 
     def wait_idle(self, timeout: float = 5.0) -> None:
         """Sleep until no PDT build is still added or running (tests that want the final status)."""
