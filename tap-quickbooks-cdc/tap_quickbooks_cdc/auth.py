@@ -3,7 +3,8 @@
 Which refresh token to spend: the store's, unless the config seed changed since the stored token's
 lineage began (a reconnect), in which case the new seed wins. The store stays locked across
 read-refresh-write, and a returned refresh token is written durably *before* the new access token
-is used, so a crash in between cannot strand the company.
+is used, so a crash in between cannot strand the company. The store proves it can be written before
+the token is spent, and SIGTERM/SIGINT wait until the refresh and its write are done (`signals`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,13 @@ import typing as t
 
 import requests
 
-from tap_quickbooks_cdc.errors import RealmAccessError, ReconnectRequiredError
+from tap_quickbooks_cdc import signals
+from tap_quickbooks_cdc.errors import (
+    RealmAccessError,
+    RealmTokenStoreError,
+    ReconnectRequiredError,
+    TokenStoreError,
+)
 from tap_quickbooks_cdc.token_store import StoredToken
 
 if t.TYPE_CHECKING:
@@ -72,7 +79,10 @@ class RealmAuth:
         return min(120.0, self._lifetime / 4)
 
     def access_token(self) -> str:
-        """A valid access token, refreshing first when it expires within the safety margin."""
+        """A valid access token, refreshing first when it expires within the safety margin.
+
+        After SIGTERM/SIGINT it raises `signals.Terminated` instead: no new request starts."""
+        signals.check()
         with self._lock:
             if self._access_token is None or time.monotonic() >= self._expires_at - self._margin():
                 self._refresh()
@@ -87,19 +97,11 @@ class RealmAuth:
 
     def _refresh(self) -> None:
         realm = self.realm_id
-        with self._store.transaction(realm) as slot:
-            stored = slot.get()
-            fingerprint = self._company.seed_fingerprint
-            if stored is not None and stored.seed_fingerprint == fingerprint:
-                spend, source = stored.refresh_token, "token store"
-            else:
-                spend, source = self._company.seed_refresh_token, "config seed"
-                if stored is not None:
-                    self._logger.info("realm %s: config has a new seed refresh token (reconnected)", realm)
-            body = self._request_tokens(spend, source)
-            new_refresh = str(body.get("refresh_token") or spend)
-            # Persist before use: once Intuit rotated the token, the old one is dead.
-            slot.put(StoredToken(new_refresh, fingerprint))
+        try:
+            body, spend, source, new_refresh = self._refresh_and_persist()
+        except TokenStoreError as exc:
+            detail = str(exc)
+            raise RealmTokenStoreError(realm, detail[:1].lower() + detail[1:]) from None
         if warning := hard_expiry_warning(realm, body):
             self._logger.warning("%s", warning)
         self._access_token = str(body["access_token"])
@@ -114,6 +116,32 @@ class RealmAuth:
             rotated,
             self._lifetime,
         )
+
+    def _refresh_and_persist(self) -> tuple[dict[str, t.Any], str, str, str]:
+        """Spend the right refresh token and store its successor: (token answer, spent, source, new)."""
+        realm = self.realm_id
+        with self._store.transaction(realm) as slot:  # fails before spending if the store cannot be written
+            stored = slot.get()
+            fingerprint = self._company.seed_fingerprint
+            if stored is not None and stored.seed_fingerprint == fingerprint:
+                spend, source = stored.refresh_token, "token store"
+                if slot.rescued_from:
+                    self._logger.warning(
+                        "realm %s: using the refresh token rescued to %s after a failed token store write; "
+                        "the store gets its successor now",
+                        realm,
+                        slot.rescued_from,
+                    )
+            else:
+                spend, source = self._company.seed_refresh_token, "config seed"
+                if stored is not None:
+                    self._logger.info("realm %s: config has a new seed refresh token (reconnected)", realm)
+            # A signal now waits until the token is stored: once Intuit rotated it, the old one is dead.
+            with signals.critical():
+                body = self._request_tokens(spend, source)
+                new_refresh = str(body.get("refresh_token") or spend)
+                slot.put(StoredToken(new_refresh, fingerprint))  # persist before use
+        return body, spend, source, new_refresh
 
     def _request_tokens(self, refresh_token: str, source: str) -> dict[str, t.Any]:
         realm = self.realm_id

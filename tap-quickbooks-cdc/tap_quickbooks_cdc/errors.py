@@ -28,6 +28,10 @@ class ReconnectRequiredError(RealmError):
     """The refresh token was revoked, expired or already spent: the company must be reconnected."""
 
 
+class RealmTokenStoreError(RealmError):
+    """The token store failed a realm's refresh (unreadable, unwritable, or a rotated token was rescued)."""
+
+
 class RealmAccessError(RealmError):
     """The API refuses this company (unknown realm, app not authorized, bad credentials after a refresh)."""
 

@@ -3,6 +3,12 @@
 Per realm the store keeps the newest refresh token and the sha256 fingerprint of the config seed it
 descends from. `TokenStore.transaction(realm)` holds an exclusive lock for the whole
 read-refresh-write cycle so two runs never spend the same token.
+
+A write can fail after Intuit already rotated the token (full disk, EIO, quota, S3 denial), and then the
+spent token is dead. So the write path is proven before a token is spent (a file store reserves a fsynced
+temp file in its folder, big enough for the write that follows; an S3 store rewrites the object it read),
+a failed write is retried, a conflicting S3 write re-applies this realm's entry to the newer object, and a
+token that still cannot be stored goes to a rescue file (`token_rescue`) that every read merges back in.
 """
 
 from __future__ import annotations
@@ -12,7 +18,9 @@ import datetime
 import hashlib
 import json
 import os
+import random
 import tempfile
+import time
 import typing as t
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,11 +28,17 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from tap_quickbooks_cdc.errors import TokenStoreError
+from tap_quickbooks_cdc.token_rescue import Rescue, dump, rescue_paths, write_atomic
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
 
 LOCK_TIMEOUT_SECONDS = 300.0
+WRITE_ATTEMPTS = 3
+RETRY_PAUSE_SECONDS = 0.2
+S3_CONFLICT_ATTEMPTS = 8
+#: Room reserved beyond the current store's size: a realm entry takes about 250 bytes.
+RESERVE_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -42,7 +56,7 @@ class TokenStore(t.Protocol):
     """Storage backend for refresh tokens."""
 
     def transaction(self, realm_id: str) -> contextlib.AbstractContextManager[TokenSlot]:
-        """Lock the store for one realm's read-refresh-write cycle."""
+        """Lock the store for one realm's read-refresh-write cycle; fails before anything is spent."""
         ...
 
     def read(self, realm_id: str) -> StoredToken | None:
@@ -53,12 +67,15 @@ class TokenStore(t.Protocol):
 class TokenSlot(t.Protocol):
     """One realm's entry while the store is locked."""
 
+    #: The rescue file the entry came from (a store write failed earlier), else None.
+    rescued_from: str | None
+
     def get(self) -> StoredToken | None:
         """The stored entry, if any."""
         ...
 
     def put(self, token: StoredToken) -> None:
-        """Persist durably before returning."""
+        """Persist durably before returning (else rescue it and raise TokenStoreError saying where)."""
         ...
 
 
@@ -69,14 +86,131 @@ def _entry(payload: dict[str, t.Any], realm_id: str) -> StoredToken | None:
     return StoredToken(str(realm["refresh_token"]), str(realm.get("seed_fingerprint", "")))
 
 
-def _with_entry(payload: dict[str, t.Any], realm_id: str, token: StoredToken) -> dict[str, t.Any]:
-    realms = dict(payload.get("realms", {}))
-    realms[realm_id] = {
+def _new_entry(token: StoredToken) -> dict[str, t.Any]:
+    return {
         "refresh_token": token.refresh_token,
         "seed_fingerprint": token.seed_fingerprint,
-        "updated_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        # Microseconds: the newest of a store entry and a rescued one wins when both exist.
+        "updated_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="microseconds"),
     }
+
+
+def _with_entry(payload: dict[str, t.Any], realm_id: str, entry: dict[str, t.Any]) -> dict[str, t.Any]:
+    realms = dict(payload.get("realms", {}))
+    realms[realm_id] = entry
     return {"version": 1, "realms": realms}
+
+
+def _parse(text: str | bytes, where: str) -> dict[str, t.Any]:
+    """The store's JSON, or a TokenStoreError naming the store and the fix."""
+    try:
+        payload = json.loads(text)
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError
+        raise TokenStoreError(
+            f"Token store {where} is not valid JSON: restore it from a backup or delete it and "
+            "reconnect the companies."
+        ) from None
+    if not isinstance(payload, dict) or not isinstance(payload.get("realms", {}), dict):
+        raise TokenStoreError(
+            f"Token store {where} has an unknown layout (not an object with 'realms'): restore it from a "
+            "backup or delete it and reconnect the companies."
+        )
+    return payload
+
+
+def _acquire(lock: FileLock, where: str) -> None:
+    try:
+        lock.acquire()
+    except Timeout:
+        raise TokenStoreError(
+            f"Token store {where} stayed locked for {LOCK_TIMEOUT_SECONDS:.0f} s: another run is "
+            "refreshing; retry when it ends."
+        ) from None
+    except OSError as exc:
+        raise TokenStoreError(
+            f"Cannot lock token store {where}: lock file {lock.lock_file} ({exc.strerror}); make its "
+            "folder writable or set 'token_store' to a writable path."
+        ) from None
+
+
+def _rescue_error(
+    rescue: Rescue, realm_id: str, entry: dict[str, t.Any], where: str, problem: str
+) -> TokenStoreError:
+    """Save a rotated token the store refused to a rescue file; the error says where (never the token)."""
+    saved, problems = rescue.save(realm_id, entry)
+    if saved is not None:
+        return TokenStoreError(
+            f"Writing token store {where} failed ({problem}); the rotated refresh token was saved to "
+            f"{saved} (mode 0600) and the next run reads it from there: fix the store's disk or access "
+            "rights, then run again."
+        )
+    return TokenStoreError(
+        f"Writing token store {where} failed ({problem}) and no rescue file took the rotated refresh token "
+        f"({'; '.join(problems)}): fix the store, reconnect the company in the Intuit app and put the new "
+        "refresh token in 'companies'."
+    )
+
+
+def _pause(attempt: int) -> None:
+    time.sleep(RETRY_PAUSE_SECONDS * (attempt + 1))
+
+
+def _fsync_folder(folder: Path) -> None:
+    dir_fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+class _Reservation:
+    """A private temp file in the store's folder, written and fsynced at a size the next store fits in.
+
+    It is made before a token is spent, so the write after a refresh overwrites blocks the file system
+    already gave us instead of asking a disk that may have filled meanwhile; then it is renamed over
+    the store.
+    """
+
+    def __init__(self, target: Path, size: int) -> None:
+        self._target = target
+        fd, self._tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        self._fd = fd
+        try:
+            os.fchmod(fd, 0o600)
+            _write_all(fd, b" " * size)
+            os.fsync(fd)
+        except BaseException:
+            self.discard()
+            raise
+
+    def commit(self, data: bytes) -> None:
+        """Replace the store by `data` through this file; the file is gone afterwards either way."""
+        try:
+            os.lseek(self._fd, 0, os.SEEK_SET)
+            _write_all(self._fd, data)
+            os.ftruncate(self._fd, len(data))
+            os.fsync(self._fd)
+            os.close(self._fd)
+            self._fd = -1
+            os.replace(self._tmp, self._target)
+        except BaseException:
+            self.discard()
+            raise
+        _fsync_folder(self._target.parent)
+
+    def discard(self) -> None:
+        if self._fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+            self._fd = -1
+        with contextlib.suppress(OSError):
+            os.unlink(self._tmp)
 
 
 class FileTokenStore:
@@ -85,49 +219,26 @@ class FileTokenStore:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self._lock = FileLock(str(self.path) + ".lock", timeout=LOCK_TIMEOUT_SECONDS)
+        self.rescue = Rescue(rescue_paths(str(self.path.absolute()), beside=self.path))
 
-    def _load(self) -> dict[str, t.Any]:
+    def _load_stored(self) -> dict[str, t.Any]:
         try:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return {"version": 1, "realms": {}}
         except OSError as exc:
             raise TokenStoreError(
-                f"Cannot read token store {self.path} ({exc.strerror}): check its permissions."
+                f"Cannot read token store {self.path} ({exc.strerror}): check its permissions and disk."
             ) from None
-        try:
-            payload = json.loads(text)
-        except json.JSONDecodeError:
-            raise TokenStoreError(
-                f"Token store {self.path} is not valid JSON: restore it from backup or delete it "
-                "and reconnect the companies."
-            ) from None
-        if not isinstance(payload, dict):
-            raise TokenStoreError(f"Token store {self.path} has an unknown layout: delete it and reconnect.")
-        return payload
+        return _parse(text, str(self.path))
 
-    def _write(self, payload: dict[str, t.Any]) -> None:
-        data = json.dumps(payload, indent=2, sort_keys=True).encode()
-        fd, tmp = tempfile.mkstemp(prefix=".qbo_tokens.", dir=self.path.parent)
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
-        dir_fd = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+    def _load(self) -> tuple[dict[str, t.Any], dict[str, Path]]:
+        """The store with rescued entries merged in, and which realms came from which rescue file."""
+        payload = self._load_stored()
+        return payload, self.rescue.merge_into(payload)
 
     def read(self, realm_id: str) -> StoredToken | None:
-        return _entry(self._load(), realm_id)
+        return _entry(self._load()[0], realm_id)
 
     @contextlib.contextmanager
     def transaction(self, realm_id: str) -> Iterator[TokenSlot]:
@@ -138,31 +249,88 @@ class FileTokenStore:
                 f"Cannot create token store folder {self.path.parent} ({exc.strerror}): "
                 "set 'token_store' to a writable path."
             ) from None
+        _acquire(self._lock, str(self.path))
         try:
-            with self._lock:
-                yield _FileSlot(self, realm_id)
-        except Timeout:
-            raise TokenStoreError(
-                f"Token store {self.path} stayed locked for {LOCK_TIMEOUT_SECONDS:.0f} s: "
-                "another run is refreshing; retry when it ends."
-            ) from None
+            self._drop_leftovers()
+            slot = _FileSlot(self, realm_id)
+            try:
+                yield slot
+            finally:
+                slot.close()
+        finally:
+            self._lock.release()
+
+    def _drop_leftovers(self) -> None:
+        """Temp files of a run killed mid-write (only the lock holder writes here, and that is us)."""
+        for leftover in self.path.parent.glob(f".{self.path.name}.*.tmp"):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
 
 
 class _FileSlot:
     def __init__(self, store: FileTokenStore, realm_id: str) -> None:
         self._store = store
         self._realm_id = realm_id
+        self._payload, rescued = store._load()
+        self.rescued_from = str(rescued[realm_id]) if realm_id in rescued else None
+        try:
+            self._reserved: _Reservation | None = _Reservation(
+                store.path, len(dump(self._payload)) + RESERVE_BYTES
+            )
+        except OSError as exc:
+            raise TokenStoreError(
+                f"Cannot write token store {store.path} ({exc.strerror}): free space on its disk or make "
+                f"{store.path.parent} writable (or set 'token_store' to another path); no refresh token "
+                "was spent."
+            ) from None
 
     def get(self) -> StoredToken | None:
-        return _entry(self._store._load(), self._realm_id)
+        return _entry(self._payload, self._realm_id)
 
     def put(self, token: StoredToken) -> None:
-        self._store._write(_with_entry(self._store._load(), self._realm_id, token))
+        entry = _new_entry(token)
+        payload = _with_entry(self._payload, self._realm_id, entry)
+        data = dump(payload)
+        problem = ""
+        for attempt in range(WRITE_ATTEMPTS):
+            try:
+                if self._reserved is not None:
+                    reserved, self._reserved = self._reserved, None
+                    reserved.commit(data)
+                else:
+                    write_atomic(self._store.path, data)
+            except OSError as exc:
+                problem = exc.strerror or type(exc).__name__
+                if attempt + 1 < WRITE_ATTEMPTS:
+                    _pause(attempt)
+                continue
+            self._payload = payload
+            self.rescued_from = None
+            self._store.rescue.discard(self._realm_id)
+            return
+        raise _rescue_error(self._store.rescue, self._realm_id, entry, str(self._store.path), problem)
+
+    def close(self) -> None:
+        if self._reserved is not None:
+            self._reserved.discard()
+            self._reserved = None
+
+
+class _Conflict(Exception):
+    """The S3 object changed since it was read (its ETag no longer matches)."""
+
+
+class _WriteFailed(Exception):
+    """S3 refused or failed a write for another reason (`args[0]`: the error code)."""
+
+
+_CONFLICT_CODES = frozenset({"PreconditionFailed", "412", "ConditionalRequestConflict", "409"})
 
 
 class S3TokenStore:
     """A JSON object in S3: a local file lock serialises runs on this host; conditional writes
-    (If-Match on the ETag read) refuse to overwrite a token another host rotated meanwhile."""
+    (If-Match on the ETag read) never overwrite a token another host rotated meanwhile: on a conflict
+    the object is read again and only this realm's entry is applied to it."""
 
     def __init__(self, url: str, endpoint_url: str | None = None) -> None:
         import boto3  # noqa: PLC0415 - only needed for s3:// stores
@@ -171,34 +339,42 @@ class S3TokenStore:
         if not bucket or not key:
             raise TokenStoreError(f"token_store {url!r} is not s3://bucket/key: give both bucket and key.")
         self.bucket, self.key = bucket, key
+        self.url = f"s3://{bucket}/{key}"
         self._client = boto3.client("s3", endpoint_url=endpoint_url)
         digest = hashlib.sha256(url.encode()).hexdigest()[:16]
         lock_path = Path(tempfile.gettempdir()) / f"tap-quickbooks-cdc-{digest}.lock"
         self._lock = FileLock(str(lock_path), timeout=LOCK_TIMEOUT_SECONDS)
+        self.rescue = Rescue(rescue_paths(self.url))
 
-    def _load(self) -> tuple[dict[str, t.Any], str | None]:
+    def _get(self) -> tuple[dict[str, t.Any], str | None]:
         from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
 
         try:
             response = self._client.get_object(Bucket=self.bucket, Key=self.key)
+            body = response["Body"].read()
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
                 return {"version": 1, "realms": {}}, None
             raise TokenStoreError(
-                f"Cannot read token store s3://{self.bucket}/{self.key} "
-                f"({exc.response.get('Error', {}).get('Code')}): check bucket, key and IAM rights."
+                f"Cannot read token store {self.url} ({exc.response.get('Error', {}).get('Code')}): "
+                "check bucket, key and IAM rights (s3:GetObject)."
             ) from None
         except BotoCoreError as exc:
             raise TokenStoreError(
-                f"Cannot reach S3 for token store s3://{self.bucket}/{self.key} ({type(exc).__name__})."
+                f"Cannot reach S3 for token store {self.url} ({type(exc).__name__}): check "
+                "'token_store_s3_endpoint_url' and the network."
             ) from None
-        payload = json.loads(response["Body"].read())
-        return payload, str(response["ETag"])
+        return _parse(body, self.url), str(response["ETag"])
 
-    def _write(self, payload: dict[str, t.Any], etag: str | None) -> str:
-        from botocore.exceptions import ClientError  # noqa: PLC0415
+    def _load(self) -> tuple[dict[str, t.Any], str | None, dict[str, Path]]:
+        payload, etag = self._get()
+        return payload, etag, self.rescue.merge_into(payload)
 
-        body = json.dumps(payload, indent=2, sort_keys=True).encode()
+    def _put(self, payload: dict[str, t.Any], etag: str | None) -> str:
+        """Write if the object is still at `etag` (absent when None); the new ETag."""
+        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+
+        body = dump(payload)
         try:
             if etag is None:
                 response = self._client.put_object(
@@ -207,11 +383,12 @@ class S3TokenStore:
             else:
                 response = self._client.put_object(Bucket=self.bucket, Key=self.key, Body=body, IfMatch=etag)
         except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code")
-            raise TokenStoreError(
-                f"Writing token store s3://{self.bucket}/{self.key} failed ({code}): another run changed "
-                "it meanwhile; run again (one run per company at a time)."
-            ) from None
+            code = str(exc.response.get("Error", {}).get("Code"))
+            if code in _CONFLICT_CODES:
+                raise _Conflict from None
+            raise _WriteFailed(code) from None
+        except BotoCoreError as exc:
+            raise _WriteFailed(type(exc).__name__) from None
         return str(response["ETag"])
 
     def read(self, realm_id: str) -> StoredToken | None:
@@ -219,27 +396,75 @@ class S3TokenStore:
 
     @contextlib.contextmanager
     def transaction(self, realm_id: str) -> Iterator[TokenSlot]:
+        _acquire(self._lock, self.url)
         try:
-            with self._lock:
-                yield _S3Slot(self, realm_id)
-        except Timeout:
-            raise TokenStoreError(
-                f"Token store s3://{self.bucket}/{self.key} stayed locked: another run is refreshing."
-            ) from None
+            yield _S3Slot(self, realm_id)
+        finally:
+            self._lock.release()
 
 
 class _S3Slot:
     def __init__(self, store: S3TokenStore, realm_id: str) -> None:
         self._store = store
         self._realm_id = realm_id
-        self._payload, self._etag = store._load()
+        self._payload, self._etag, rescued = store._load()
+        self.rescued_from = str(rescued[realm_id]) if realm_id in rescued else None
+        self._prove()
+
+    def _prove(self) -> None:
+        """Write the object back as read (rescued entries included) before a token is spent: a store
+        that refuses writes fails now, while the stored token is still the live one."""
+        for _ in range(S3_CONFLICT_ATTEMPTS):
+            try:
+                self._etag = self._store._put(self._payload, self._etag)
+            except _Conflict:
+                self._payload, self._etag, _ = self._store._load()
+                continue
+            except _WriteFailed as exc:
+                raise TokenStoreError(
+                    f"Cannot write token store {self._store.url} ({exc.args[0]}): allow s3:PutObject on it "
+                    "for these credentials; no refresh token was spent."
+                ) from None
+            return
+        raise TokenStoreError(
+            f"Token store {self._store.url} changed {S3_CONFLICT_ATTEMPTS} times while this run read it: "
+            "too many runs share it at once; run again."
+        )
 
     def get(self) -> StoredToken | None:
         return _entry(self._payload, self._realm_id)
 
     def put(self, token: StoredToken) -> None:
-        self._payload = _with_entry(self._payload, self._realm_id, token)
-        self._etag = self._store._write(self._payload, self._etag)
+        entry = _new_entry(token)
+        payload = _with_entry(self._payload, self._realm_id, entry)
+        failures = conflicts = 0
+        problem = ""
+        while failures < WRITE_ATTEMPTS and conflicts < S3_CONFLICT_ATTEMPTS:
+            try:
+                self._etag = self._store._put(payload, self._etag)
+            except _Conflict:
+                # Another host wrote meanwhile (other realms' tokens): re-apply only this realm's entry.
+                conflicts += 1
+                problem = "PreconditionFailed: the object kept changing"
+                time.sleep(random.uniform(0.0, RETRY_PAUSE_SECONDS))
+                try:
+                    base, self._etag, _ = self._store._load()
+                except TokenStoreError as exc:
+                    failures += 1
+                    problem = str(exc)
+                    continue
+                payload = _with_entry(base, self._realm_id, entry)
+                continue
+            except _WriteFailed as exc:
+                problem = str(exc.args[0])
+                _pause(failures)
+                failures += 1
+                continue
+            self._payload = payload
+            self.rescued_from = None
+            self._store.rescue.discard(self._realm_id)
+            return
+        raise _rescue_error(self._store.rescue, self._realm_id, entry, self._store.url, problem)
 
 
 def open_token_store(location: str, s3_endpoint_url: str | None = None) -> FileTokenStore | S3TokenStore:

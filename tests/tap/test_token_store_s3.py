@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from tap_quickbooks_cdc.errors import TokenStoreError
 from tap_quickbooks_cdc.token_store import S3TokenStore, StoredToken
 from tests.tap.harness import run_in_process, tap_config
 
@@ -39,10 +38,12 @@ def test_a_store_changed_by_another_host_meanwhile_is_not_overwritten(s3_env: S3
     store = S3TokenStore(f"s3://{s3_env.bucket}/{key}", s3_env.endpoint_url)
     with store.transaction("111") as slot:
         slot.put(StoredToken("rt-1", "fp"))
+    other_host = b'{"version":1,"realms":{"222":{"refresh_token":"rt-222","seed_fingerprint":"fp"}}}'
     with store.transaction("111") as slot:  # reads the object and its ETag
-        s3_env.client().put_object(Bucket=s3_env.bucket, Key=key, Body=b'{"version":1,"realms":{}}')
-        with pytest.raises(TokenStoreError, match="another run changed it"):
-            slot.put(StoredToken("rt-2", "fp"))
+        s3_env.client().put_object(Bucket=s3_env.bucket, Key=key, Body=other_host)
+        slot.put(StoredToken("rt-2", "fp"))  # conflict: read again, apply only realm 111's entry
+    assert store.read("111") == StoredToken("rt-2", "fp")
+    assert store.read("222") == StoredToken("rt-222", "fp"), "the other host's token was kept"
 
 
 def test_the_tap_keeps_rotated_tokens_in_s3(qbo_sim_factory: t.Any, s3_env: S3Server, tmp_path: Path) -> None:
