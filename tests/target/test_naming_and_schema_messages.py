@@ -128,6 +128,15 @@ def test_plain_stream_names_keep_their_table_names() -> None:
         assert table_name_for(name) == name
 
 
+def test_other_stream_names_keep_the_same_hashed_table_names_in_every_version() -> None:
+    """The hash is part of the table name dbt reads: it must never change between releases."""
+    assert table_name_for("a/b") == "a_b_82badf67"
+    assert table_name_for("test:SpecialChars!in?attributes") == "test_SpecialChars_in_attributes_e2a4831d"
+    assert table_name_for("é") == "__954544c2"
+    assert table_name_for("1st") == "_1st_50625d7c"
+    assert table_name_for("t" * 70) == "t" * 54 + "_87623c3d"
+
+
 @given(st.text(max_size=80), st.text(max_size=80))
 def test_distinct_stream_names_map_to_distinct_short_identifiers(first: str, second: str) -> None:
     for name in (first, second):
