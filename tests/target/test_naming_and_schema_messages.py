@@ -325,3 +325,24 @@ def test_a_realm_id_too_long_for_a_folder_is_refused_before_any_file_of_the_batc
     assert not staged_files(config)
     with duckdb.connect(str(database), read_only=True) as connection:
         assert connection.sql("SELECT count(*) FROM quickbooks.items").fetchall() == [(0,)]
+
+
+def test_a_postgresql_table_owned_by_another_role_loads_without_its_comment(
+    postgres_server: PostgresServer,
+) -> None:
+    """COMMENT needs ownership, loading only privileges: a table a DBA created keeps loading, unclaimed."""
+    schema = f"owned_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(postgres_server.admin_conninfo, autocommit=True) as admin:
+        admin.execute(f'CREATE SCHEMA "{schema}" AUTHORIZATION {postgres_server.user}'.encode())
+        admin.execute(
+            f'CREATE TABLE "{schema}".items (id bigint PRIMARY KEY, v bigint, '
+            "_sdc_deleted_at timestamptz, _sdc_sync_version bigint)".encode()
+        )
+        admin.execute(f'GRANT ALL ON "{schema}".items TO {postgres_server.user}'.encode())
+    config = {"stage_uri": "", "warehouse_uri": postgres_server.uri, "default_target_schema": schema}
+    run_in_process(config, load("items", [{"id": 1, "v": 1}]))
+    run_in_process(config, load("items", [{"id": 1, "v": 2}]))
+    with psycopg.connect(postgres_server.uri) as conn:
+        assert conn.execute(f'SELECT id, v FROM "{schema}".items'.encode()).fetchall() == [(1, 2)]
+        comment = conn.execute(f"SELECT obj_description('\"{schema}\".items'::regclass)".encode()).fetchone()
+    assert comment == (None,)
