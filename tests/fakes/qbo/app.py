@@ -9,7 +9,9 @@ import time
 import traceback
 from collections.abc import Callable, Iterable
 from decimal import Decimal
+from html import escape
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 import orjson
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
@@ -18,6 +20,7 @@ from werkzeug.wrappers import Request, Response
 
 from tests.fakes.qbo.admin import handle_admin
 from tests.fakes.qbo.batch import run_batch
+from tests.fakes.qbo.company_info import company_info
 from tests.fakes.qbo.faults import (
     JSON,
     THROTTLE_XML,
@@ -40,6 +43,7 @@ if TYPE_CHECKING:
 URLS = Map(
     [
         Rule("/oauth2/v1/tokens/bearer", endpoint="token", methods=["POST"]),
+        Rule("/connect/oauth2", endpoint="authorize", methods=["GET"]),
         Rule("/v3/company/<realm>/query", endpoint="query", methods=["GET", "POST"]),
         Rule("/v3/company/<realm>/cdc", endpoint="cdc", methods=["GET"]),
         Rule("/v3/company/<realm>/batch", endpoint="batch", methods=["POST"]),
@@ -113,6 +117,8 @@ class QboApp:
             return handle_admin(self.sim, request, str(args["rest"]))
         if kind == "token":
             return self._token(request)
+        if kind == "authorize":
+            return self._authorize(request)
         return self._data(request, kind, args)
 
     def _injected(self, injection: Injection, realm: str | None) -> Response | None:
@@ -167,6 +173,36 @@ class QboApp:
         response.headers["Cache-Control"] = "no-store"
         return response
 
+    def _authorize(self, request: Request) -> Response:
+        """Intuit's consent screen, already clicked: 302 to ``redirect_uri`` with ``code``, ``state`` and
+        ``realmId``. Simulator-only parameters choose what the user did: ``sim_realm`` (the company
+        picked, default the first) and ``sim_decision=deny`` (Cancel: ``error=access_denied``)."""
+        authority, args = self.sim.authority, request.args
+        client_id, redirect_uri = args.get("client_id", ""), args.get("redirect_uri", "")
+        # An unknown app or unregistered redirect URI gets an error page: redirecting could leak the code.
+        if not authority.client_known(client_id):
+            return _error_page("The client_id query parameter value is invalid.")
+        if not redirect_uri or not authority.redirect_allowed(redirect_uri):
+            return _error_page("The redirect_uri query parameter value is invalid.")
+        answer: dict[str, str] = {}
+        realm = args.get("sim_realm") or self.sim.realm_ids[0]
+        if args.get("response_type") != "code":
+            answer["error"] = "unsupported_response_type"
+        elif "com.intuit.quickbooks.accounting" not in args.get("scope", "").split():
+            answer["error"] = "invalid_scope"
+        elif args.get("sim_decision") == "deny":
+            answer["error"] = "access_denied"
+        elif realm not in self.sim.stores:
+            return _error_page(f"Company {realm} does not exist in this simulator.")
+        else:
+            answer = {"code": authority.authorize(client_id, redirect_uri, realm), "realmId": realm}
+        if "state" in args:
+            answer["state"] = args["state"]
+        separator = "&" if "?" in redirect_uri else "?"
+        response = Response(status=302)
+        response.headers["Location"] = f"{redirect_uri}{separator}{urlencode(answer)}"
+        return response
+
     # ---- data --------------------------------------------------------------------------------------
     def _data(self, request: Request, kind: str, args: dict[str, Any]) -> Response:
         realm = str(args["realm"])
@@ -214,7 +250,11 @@ class QboApp:
         handlers: dict[str, Callable[[], bytes]] = {
             "query": lambda: service.query(realm, self._statement(request)),
             "cdc": lambda: service.cdc(realm, request.args.get("entities"), request.args.get("changedSince")),
-            "read": lambda: service.read(realm, str(args["entity"]), str(args["record_id"])),
+            "read": lambda: (
+                company_info(self.sim.stores[realm].company, str(args["record_id"]), self.sim.now())
+                if str(args["entity"]).lower() == "companyinfo"
+                else service.read(realm, str(args["entity"]), str(args["record_id"]))
+            ),
             "batch": lambda: run_batch(service, realm, self._payload(request)),
             "write": lambda: service.write(
                 realm, str(args["entity"]), self._payload(request), request.args.get("operation")
@@ -237,3 +277,8 @@ class QboApp:
             return json.loads(request.get_data(), parse_float=Decimal)
         except ValueError as exc:
             raise validation(f"Request body is not valid JSON: {exc}", "2010") from exc
+
+
+def _error_page(message: str) -> Response:
+    page = f"<html><body><h1>Error</h1><p>{escape(message)}</p></body></html>"
+    return Response(page, status=400, content_type="text/html")
