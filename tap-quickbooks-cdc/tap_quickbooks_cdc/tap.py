@@ -14,6 +14,7 @@ from singer_sdk import Tap
 from singer_sdk.helpers._util import load_json
 from singer_sdk.plugin_base import JSONSchemaValidator, _ConfigInput
 
+from tap_quickbooks_cdc import signals
 from tap_quickbooks_cdc.errors import ConfigError, QboTapError
 from tap_quickbooks_cdc.realm import RealmRegistry
 from tap_quickbooks_cdc.settings import (
@@ -99,6 +100,29 @@ class TapQuickBooksCDC(Tap):
                     plan[stream.entity] = since
         return plan
 
+    def _setup_signal_handlers(self) -> None:
+        """SIGTERM/SIGINT end the run with exit code 128 + signal, never between a refresh and its
+        persist (`signals`); the SDK's handler would exit 0 wherever the signal lands."""
+        signals.install()
+
+    def stop_after_signal(self, stop: signals.Terminated) -> None:
+        """After SIGTERM/SIGINT: write out the records and the state emitted so far and warn once; the
+        caller lets `stop` end the process with 128 + signal (a partial sync never looks like a success)."""
+        signals.begin_exit()
+        # Records and the STATE covering them share the writer's buffer, and the tap's state only
+        # claims what was emitted (progress markers and `cdc_cursor` move after a record is written):
+        # flushing both is safe, and a partial partition is re-read by the next run.
+        with signals.shielded():
+            self._state_writer.write_state(self.state)
+            if isinstance(self.message_writer, OrjsonSingerWriter):
+                self.message_writer.flush()
+        self.logger.warning(
+            "Received %s: the run stopped early; the records and state written so far are consistent "
+            "and the next run resumes from that state (exit code %d).",
+            stop.signal_name,
+            stop.code,
+        )
+
     def finish_run(self) -> None:
         """Log the per-realm summary; raise RunFailedError if any realm failed."""
         for line in self.realms.summary_lines():
@@ -161,6 +185,7 @@ class TapQuickBooksCDC(Tap):
         super(Tap, cls).invoke(about=about, about_format=about_format)
         cls.print_version(print_fn=cls.logger.info)
         config = config or _ConfigInput()
+        tap: TapQuickBooksCDC | None = None
         try:
             schema = cls.config_jsonschema
             cls.append_builtin_config(schema)
@@ -178,3 +203,7 @@ class TapQuickBooksCDC(Tap):
         except QboTapError as exc:
             cls.logger.error("%s", exc)
             sys.exit(1)
+        except signals.Terminated as stop:  # SIGTERM/SIGINT: exits 128 + signal
+            if tap is not None:
+                tap.stop_after_signal(stop)
+            raise

@@ -20,6 +20,8 @@ import orjson
 from singer_sdk.singerlib.encoding import GenericSingerWriter
 from singer_sdk.singerlib.encoding.simple import Message, StateMessage
 
+from tap_quickbooks_cdc import signals
+
 _OPTIONS = orjson.OPT_APPEND_NEWLINE
 FLUSH_BYTES = 1 << 20
 _WRITERS: weakref.WeakSet[OrjsonSingerWriter] = weakref.WeakSet()
@@ -54,9 +56,13 @@ class OrjsonSingerWriter(GenericSingerWriter[bytes, Message]):
             self.flush()
 
     def flush(self) -> None:
-        """Write what is pending to stdout and flush it."""
+        """Write what is pending to stdout and flush it (a SIGTERM waits: no half-written line)."""
         if not self._pending:
             return
+        with signals.shielded():
+            self._write_pending()
+
+    def _write_pending(self) -> None:
         stdout = sys.stdout
         buffer = getattr(stdout, "buffer", None)
         if buffer is not None:
