@@ -19,3 +19,7 @@ class WarehouseError(TargetError):
 
 class SchemaChangeError(TargetError):
     """An incoming schema is incompatible with the existing table (names stream, column, old and new type)."""
+
+
+class LookerRefreshError(TargetError):
+    """The Looker refresh after the load failed and ``looker_failure`` is ``fail`` (the data is committed)."""

@@ -24,7 +24,8 @@ from singer_sdk.exceptions import (
 from singer_sdk.singerlib.exceptions import InvalidInputLine
 from singer_sdk.target_base import Target
 
-from target_looker_stage.errors import TargetError
+from target_looker_stage.errors import LookerRefreshError, TargetError
+from target_looker_stage.looker.settings import LookerSettings, parse_looker_settings
 from target_looker_stage.reader import LineReader
 from target_looker_stage.settings import CONFIG_SCHEMA
 from target_looker_stage.sinks import LookerStageSink
@@ -62,6 +63,11 @@ class TargetLookerStage(Target):
         self._records_since_drain = 0
         self._pending_rows: Counter[str] = Counter()
         self._pending_files = 0
+        self._records_read = 0
+        #: Parsed once (one-line ConfigError before any input is read); the refresh runs in process_endofpipe.
+        self.looker: LookerSettings = parse_looker_settings(self.config)
+        if not self.looker.enabled:
+            self.logger.info("looker: refresh off (%s)", self.looker.off_reason)
 
     # -- settings
     @property
@@ -113,7 +119,8 @@ class TargetLookerStage(Target):
     def after_batches_committed(self, streams: t.Sequence[str]) -> None:
         """Hook point, called once per drain after every batch is committed and before STATE is relayed.
 
-        The Looker refresh will plug in here; for now it logs one summary line."""
+        Never refreshes Looker: a run has many drains, and Looker is refreshed once, after the last one
+        (``process_endofpipe``)."""
         self.logger.info(
             "Drain committed %d row(s) in %d staged file(s) for %s",
             sum(self._pending_rows.values()),
@@ -151,6 +158,7 @@ class TargetLookerStage(Target):
     def _process_record_message(self, message_dict: dict[str, t.Any]) -> None:
         super()._process_record_message(message_dict)
         self._records_since_drain += 1
+        self._records_read += 1
 
     def _process_state_message(self, message_dict: dict[str, t.Any]) -> None:
         super()._process_state_message(message_dict)
@@ -163,7 +171,21 @@ class TargetLookerStage(Target):
             manifest = self._stage_writer.write_manifest(complete=True)
             if manifest:
                 self.logger.info("Run manifest: %s", manifest)
+        failed = self._refresh_looker()
         self.close()
+        if failed:
+            raise LookerRefreshError(failed)
+
+    def _refresh_looker(self) -> str | None:
+        """The once-per-run Looker refresh, after the final drain emitted the last STATE (a Looker failure
+        cannot lose loaded data). Returns the error line when it failed and ``looker_failure`` is ``fail``."""
+        if not self.looker.enabled:
+            return None
+        from target_looker_stage.looker.refresh import refresh_after_load  # noqa: PLC0415 (looker-sdk only when on)
+
+        return refresh_after_load(
+            self.looker, records=self._records_read, logger=self.logger, stage_writer=self._stage_writer
+        )
 
     def close(self) -> None:
         if self._stage_writer is not None:
