@@ -342,7 +342,7 @@ def _number(value: object) -> float | None:
         return None
     try:
         number = float(value)
-    except OverflowError:
+    except (OverflowError, ValueError):  # ValueError: a signalling Decimal NaN
         return None
     return number if math.isfinite(number) else None
 
