@@ -3,10 +3,10 @@
 When a store write fails after a refresh, Intuit has already retired the spent token: the new one must
 land somewhere the next run looks, or the company has to be reconnected. A rescue file has the store's
 layout (`{"version": 1, "realms": {...}}`, mode 0600, written atomically) and is tried, in order, next
-to a file store (`<store>.rescue`, the folder the next run mounts) and in
-`$XDG_STATE_HOME/tap-quickbooks-cdc/` (default `~/.local/state/tap-quickbooks-cdc/`), named after the
-store's location. Every read of the store merges in the newest entry per realm (by `updated_at`), and a
-realm's rescued entry is dropped once the store holds a newer one.
+to a file store (`<store>.rescue`, the folder the next run mounts), in
+`$XDG_STATE_HOME/tap-quickbooks-cdc/` (default `~/.local/state/tap-quickbooks-cdc/`) and in the temp
+folder, named after the store's location. Every read of the store merges in the newest entry per realm
+(by `updated_at`), and a realm's rescued entry is dropped once the store holds it again.
 """
 
 from __future__ import annotations
@@ -31,10 +31,12 @@ def state_home() -> Path:
 
 
 def rescue_paths(location: str, beside: Path | None = None) -> list[Path]:
-    """Rescue files for the store at `location`, most findable first."""
+    """Rescue files for the store at `location`, most findable first (the temp folder last: it may not
+    survive a reboot, but it is often on another disk)."""
     paths = [beside.with_name(beside.name + ".rescue")] if beside is not None else []
     digest = hashlib.sha256(location.encode()).hexdigest()[:16]
     paths.append(state_home() / f"rescued-tokens-{digest}.json")
+    paths.append(Path(tempfile.gettempdir()) / f"tap-quickbooks-cdc-rescued-tokens-{digest}.json")
     return paths
 
 

@@ -151,6 +151,12 @@ def _rescue_error(
     )
 
 
+def _stored_again(rescue: Rescue, realm_ids: set[str]) -> None:
+    """The store holds these realms' newest entries again: their rescued copies go."""
+    for realm_id in sorted(realm_ids):
+        rescue.discard(realm_id)
+
+
 def _pause(attempt: int) -> None:
     time.sleep(RETRY_PAUSE_SECONDS * (attempt + 1))
 
@@ -273,6 +279,7 @@ class _FileSlot:
         self._realm_id = realm_id
         self._payload, rescued = store._load()
         self.rescued_from = str(rescued[realm_id]) if realm_id in rescued else None
+        self._rescued = set(rescued)  # the next write puts these entries back into the store
         try:
             self._reserved: _Reservation | None = _Reservation(
                 store.path, len(dump(self._payload)) + RESERVE_BYTES
@@ -306,7 +313,7 @@ class _FileSlot:
                 continue
             self._payload = payload
             self.rescued_from = None
-            self._store.rescue.discard(self._realm_id)
+            _stored_again(self._store.rescue, self._rescued | {self._realm_id})
             return
         raise _rescue_error(self._store.rescue, self._realm_id, entry, str(self._store.path), problem)
 
@@ -410,6 +417,7 @@ class _S3Slot:
         self._payload, self._etag, rescued = store._load()
         self.rescued_from = str(rescued[realm_id]) if realm_id in rescued else None
         self._prove()
+        _stored_again(store.rescue, set(rescued))  # the proof wrote them back into the object
 
     def _prove(self) -> None:
         """Write the object back as read (rescued entries included) before a token is spent: a store
@@ -462,7 +470,7 @@ class _S3Slot:
                 continue
             self._payload = payload
             self.rescued_from = None
-            self._store.rescue.discard(self._realm_id)
+            _stored_again(self._store.rescue, {self._realm_id})
             return
         raise _rescue_error(self._store.rescue, self._realm_id, entry, self._store.url, problem)
 

@@ -176,6 +176,23 @@ def test_a_write_that_keeps_failing_puts_the_token_where_the_next_read_finds_it(
     assert not rescue.exists(), "the store holds the newest token again: the rescue is dropped"
 
 
+def test_the_next_write_puts_every_rescued_entry_back_into_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, state_home: Path
+) -> None:
+    store = FileTokenStore(tmp_path / "secrets" / "tokens.json")
+    disk = FailingDisk(monkeypatch, tmp_path / "secrets")
+    with store.transaction("111") as slot:
+        disk.armed = True
+        with pytest.raises(TokenStoreError, match="saved to"):
+            slot.put(StoredToken("rt-111", "fp"))
+    disk.armed = False
+    with store.transaction("222") as slot:  # another realm's refresh writes the store ...
+        slot.put(StoredToken("rt-222", "fp"))
+    assert not list(state_home.rglob("rescued-tokens-*.json")), "... with realm 111's rescued entry in it"
+    assert json.loads(store.path.read_text())["realms"]["111"]["refresh_token"] == "rt-111"
+    assert store.read("222") == StoredToken("rt-222", "fp")
+
+
 def test_an_io_error_after_the_token_endpoint_answered_does_not_strand_the_company(
     qbo_sim_factory: t.Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, state_home: Path
 ) -> None:
