@@ -9,6 +9,7 @@ writes the same file names and converges to the same rows.
 
 from __future__ import annotations
 
+import os
 import sys
 import typing as t
 from collections import Counter
@@ -213,6 +214,10 @@ class TargetLookerStage(Target):
         config: t.Any = None,
         file_input: t.IO[str] | None = None,
     ) -> None:
+        """The command line: everything the process creates (stage files, the DuckDB database and its WAL,
+        temporary files) is private to its user whatever the caller's umask, and the errors above end the
+        run with one line."""
+        os.umask(os.umask(0o077) | 0o077)
         try:
             super().invoke(about=about, about_format=about_format, config=config, file_input=file_input)
         except CLEAN_ERRORS as exc:

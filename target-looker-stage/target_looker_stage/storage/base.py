@@ -5,6 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
+#: Staged files hold customer data: readable by the owner only, whatever the umask (local and SFTP; S3
+#: objects have no modes). Folders the stage creates are private likewise.
+FILE_MODE = 0o600
+FOLDER_MODE = 0o700
+
 
 class StageStorage(Protocol):
     """A flat key space of files.

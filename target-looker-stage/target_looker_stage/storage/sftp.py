@@ -1,9 +1,14 @@
 """The stage on an SFTP server (paramiko): each file is uploaded under a hidden temporary name in the same
-folder, then renamed over the final name with the ``posix-rename@openssh.com`` extension (atomic replace)."""
+folder, flushed to the server's disk (``fsync@openssh.com``), then renamed over the final name with the
+``posix-rename@openssh.com`` extension (atomic replace). Without the fsync a server crash after the rename
+could leave an empty or partial file under the final name, while the STATE covering it was already relayed.
+Files are created 0600 and folders 0700 (``base.FILE_MODE``/``FOLDER_MODE``; the server's umask can only
+narrow them)."""
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import socket
 import stat
 import uuid
@@ -13,10 +18,14 @@ from typing import Any, NoReturn
 from urllib.parse import unquote, urlsplit
 
 import paramiko
+from paramiko.sftp import CMD_EXTENDED
 
 from target_looker_stage.errors import ConfigError, StageError
+from target_looker_stage.storage.base import FILE_MODE, FOLDER_MODE
 
+LOGGER = logging.getLogger(__name__)
 CONNECT_TIMEOUT_S = 10
+UPLOAD_CHUNK = 32_768  # paramiko's own transfer size; writes are pipelined
 KEEPALIVE_S = 30
 DEFAULT_KNOWN_HOSTS = "~/.ssh/known_hosts"
 
@@ -70,6 +79,7 @@ class SftpStorage:
         self._ssh: paramiko.SSHClient | None = None
         self._sftp: paramiko.SFTPClient | None = None
         self._made_dirs: set[str] = set()
+        self._fsync_supported = True
 
     # ----------------------------------------------------------------------------------------- connection
 
@@ -160,7 +170,7 @@ class SftpStorage:
             pass
         self._makedirs(sftp, str(PurePosixPath(directory).parent))
         try:
-            sftp.mkdir(directory)
+            sftp.mkdir(directory, mode=FOLDER_MODE)
         except OSError:
             if not stat.S_ISDIR(sftp.stat(directory).st_mode or 0):  # created concurrently is fine
                 raise
@@ -187,7 +197,7 @@ class SftpStorage:
             sftp = self._connect()
             try:
                 self._makedirs(sftp, folder)
-                sftp.put(str(local_path), temporary, confirm=True)
+                self._upload(sftp, local_path, temporary)
                 sftp.posix_rename(temporary, final)
                 return
             except (OSError, paramiko.SSHException) as exc:
@@ -199,6 +209,33 @@ class SftpStorage:
                 self._fail(
                     f"upload {key}", str(exc) or type(exc).__name__, "check free space and write permission"
                 )
+
+    def _upload(self, sftp: paramiko.SFTPClient, local_path: Path, remote: str) -> None:
+        """Like ``SFTPClient.put(confirm=True)``, but the file is private from its creation and on the
+        server's disk (fsync) before it is closed."""
+        with local_path.open("rb") as source, sftp.open(remote, "wb") as target:
+            target.chmod(FILE_MODE)
+            target.set_pipelined(True)
+            size = 0
+            while chunk := source.read(UPLOAD_CHUNK):
+                target.write(chunk)
+                size += len(chunk)
+            target.flush()
+            if self._fsync_supported:
+                try:
+                    fsync(target)
+                except OSError as exc:
+                    if exc.errno is not None or "unsupported" not in str(exc).lower():
+                        raise
+                    self._fsync_supported = False
+                    LOGGER.warning(
+                        "SFTP server %s does not support fsync@openssh.com: uploads are renamed into place "
+                        "without being flushed to its disk first",
+                        self.host,
+                    )
+        uploaded = sftp.stat(remote).st_size
+        if uploaded != size:
+            raise OSError(f"size mismatch after upload ({uploaded} != {size} bytes)")
 
     def get_bytes(self, key: str) -> bytes:
         sftp = self._connect()
@@ -247,3 +284,9 @@ class SftpStorage:
         if self._ssh is not None:
             self._ssh.close()
         self._sftp = self._ssh = None
+
+
+def fsync(handle: paramiko.SFTPFile) -> None:
+    """Ask the server to fsync an open file (OpenSSH's ``fsync@openssh.com`` extension, which paramiko
+    has no method for). The server answers after the pipelined writes before it, which it handles in order."""
+    handle.sftp._request(CMD_EXTENDED, "fsync@openssh.com", handle.handle)  # type: ignore[attr-defined]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import uuid
 from collections.abc import Mapping
@@ -104,7 +105,12 @@ class DuckDBWarehouse:
             try:
                 if self.path != ":memory:":
                     Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-                self._connection = duckdb.connect(self.path, config=dict(DUCKDB_SETTINGS))
+                previous_umask = os.umask(0o077)  # customer data: the database file 0600, like the stage
+                os.umask(previous_umask | 0o077)
+                try:
+                    self._connection = duckdb.connect(self.path, config=dict(DUCKDB_SETTINGS))
+                finally:
+                    os.umask(previous_umask)
             except (OSError, duckdb.Error) as exc:
                 first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                 msg = f"cannot open DuckDB database {self.display_uri}: {first}"
