@@ -49,7 +49,14 @@ def arrow_schema(spec: TableSpec) -> pa.Schema:
     return pa.schema([pa.field(c.name, ARROW_TYPES[c.kind], nullable=True) for c in spec.columns])
 
 
-def set_sync_versions(records: Sequence[dict[str, Any]], version_column: str, stream: str) -> None:
+def set_sync_versions(
+    records: Sequence[dict[str, Any]],
+    version_column: str,
+    stream: str,
+    *,
+    keys: Sequence[str] = (),
+    show_values: bool = False,
+) -> None:
     """Set SYNC_VERSION_COLUMN on every record (see ``sync_version``)."""
     for record in records:
         if record.get(DELETED_AT_COLUMN) is not None:
@@ -59,10 +66,19 @@ def set_sync_versions(records: Sequence[dict[str, Any]], version_column: str, st
         if isinstance(value, str) and value.isdigit() and len(value) < 18:
             record[SYNC_VERSION_COLUMN] = int(value)
         else:
-            record[SYNC_VERSION_COLUMN] = sync_version(record, version_column, stream)
+            record[SYNC_VERSION_COLUMN] = sync_version(
+                record, version_column, stream, keys=keys, show_values=show_values
+            )
 
 
-def sync_version(record: dict[str, Any], version_column: str, stream: str) -> int | None:
+def sync_version(
+    record: dict[str, Any],
+    version_column: str,
+    stream: str,
+    *,
+    keys: Sequence[str] = (),
+    show_values: bool = False,
+) -> int | None:
     """DELETE_VERSION for a delete (so deletes win), else the integer in ``version_column``, else None."""
     if record.get(DELETED_AT_COLUMN) is not None:
         return DELETE_VERSION
@@ -75,8 +91,8 @@ def sync_version(record: dict[str, Any], version_column: str, stream: str) -> in
         version = int(value) if isinstance(value, int | str) else int(Decimal(value).to_integral_exact())
     except (ValueError, TypeError, InvalidOperation, ArithmeticError):
         msg = (
-            f"stream '{stream}': {version_column} value {value!r} is not an integer; "
-            "set version_column to an integer field"
+            f"stream '{stream}': record {record_key(record, keys)} has a {version_column} that is not an "
+            f"integer{value_sample(value, show_values)}; set version_column to an integer field"
         )
         raise RecordValueError(msg) from None
     return min(version, DELETE_VERSION - 1)
@@ -132,7 +148,9 @@ def _key_function(keys: Sequence[str]) -> Callable[[dict[str, Any]], Hashable]:
     return key_of
 
 
-def records_to_table(spec: TableSpec, records: Sequence[dict[str, Any]]) -> pa.Table:
+def records_to_table(
+    spec: TableSpec, records: Sequence[dict[str, Any]], *, show_values: bool = False
+) -> pa.Table:
     """Columns in spec order; properties a record lacks are NULL, properties the spec lacks are dropped.
 
     Fast path: scalar columns in one ``Table.from_pylist`` call (timestamps and dates as text, then one Arrow
@@ -141,7 +159,7 @@ def records_to_table(spec: TableSpec, records: Sequence[dict[str, Any]]) -> pa.T
     try:
         return _fast_table(spec, records)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError, TypeError):
-        arrays = [_column_array(spec, c, [r.get(c.name) for r in records]) for c in spec.columns]
+        arrays = [_column_array(spec, c, records, show_values) for c in spec.columns]
         return pa.Table.from_arrays(arrays, schema=arrow_schema(spec))
 
 
@@ -167,8 +185,11 @@ def _fast_table(spec: TableSpec, records: Sequence[dict[str, Any]]) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=arrow_schema(spec))
 
 
-def _column_array(spec: TableSpec, column: ColumnSpec, values: list[Any]) -> pa.Array:
+def _column_array(
+    spec: TableSpec, column: ColumnSpec, records: Sequence[dict[str, Any]], show_values: bool
+) -> pa.Array:
     kind = column.kind
+    values = [r.get(column.name) for r in records]
     try:
         if kind == "json":
             return pa.array([None if v is None else _JSON.encode(v).decode() for v in values], pa.string())
@@ -180,32 +201,62 @@ def _column_array(spec: TableSpec, column: ColumnSpec, values: list[Any]) -> pa.
             return _temporal_array(kind, values)
         return pa.array(values, ARROW_TYPES[kind])
     except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, ValueError, TypeError) as exc:
-        bad = _first_bad_value(kind, values)
-        shown = f"value {bad!r}" if bad is not None else "a value"
+        bad = _first_bad_index(kind, values)
+        where = (
+            f"the value of record {record_key(records[bad], spec.key_properties)}"
+            f"{value_sample(values[bad], show_values)}"
+            if bad is not None
+            else f"a value ({type(exc).__name__})"
+        )
         msg = (
-            f"stream '{spec.stream_name}': column '{column.name}' ({kind}) cannot store {shown} exactly: "
-            f"{_why(kind, exc)}"
+            f"stream '{spec.stream_name}': column '{column.name}' ({kind}) cannot store {where} exactly: "
+            f"{_why(kind)}"
         )
         raise RecordValueError(msg) from None
 
 
-def _why(kind: ColumnKind, exc: Exception) -> str:
-    if kind == "decimal":
-        return (
-            f"needs more than {DECIMAL_SCALE} decimal places or {_MAX_INTEGER_DIGITS} integer digits "
-            "(refusing to round)"
-        )
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+def record_key(record: dict[str, Any], keys: Sequence[str]) -> str:
+    """How an error names a record: its primary key (never its other values), or "(no key)"."""
+    return str({k: record.get(k) for k in keys}) if keys else "(no key properties)"
 
 
-def _first_bad_value(kind: ColumnKind, values: list[Any]) -> Any:
-    for value in values:
+#: The longest part of a value an error may show, and only with ``log_record_values`` on.
+VALUE_SAMPLE_CHARS = 20
+
+
+def value_sample(value: Any, show: bool) -> str:
+    """Nothing by default: record values are customer data and stay out of logs. With the debug setting
+    ``log_record_values``, a short, clearly marked sample."""
+    if not show:
+        return ""
+    text = repr(value)
+    cut = f"{text[:VALUE_SAMPLE_CHARS]}..." if len(text) > VALUE_SAMPLE_CHARS else text
+    return f" (value sample, log_record_values is on: {cut})"
+
+
+def _why(kind: ColumnKind) -> str:
+    """Why a value does not fit, worded without the value."""
+    reasons: dict[ColumnKind, str] = {
+        "decimal": (
+            f"it is not a number, or needs more than {DECIMAL_SCALE} decimal places or {_MAX_INTEGER_DIGITS} "
+            "integer digits (refusing to round)"
+        ),
+        "timestamp": "it is not an ISO 8601 date-time (fix the tap, or declare the property a plain string)",
+        "date": "it is not an ISO 8601 date (fix the tap, or declare the property a plain string)",
+        "integer": "it is not an integer within 64 bits (declare the property a number)",
+        "boolean": "it is not a boolean",
+    }
+    return reasons.get(kind, "the value's type does not fit the column")
+
+
+def _first_bad_index(kind: ColumnKind, values: list[Any]) -> int | None:
+    for index, value in enumerate(values):
         if value is None:
             continue
         try:
             _column_check(kind, value)
         except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, ValueError, TypeError, ArithmeticError):
-            return value
+            return index
     return None
 
 

@@ -79,4 +79,13 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
         default="SyncToken",
         description="Integer field that orders versions of a row (_sdc_sync_version) when a record has it.",
     ),
+    th.Property(
+        "log_record_values",
+        th.BooleanType,
+        default=False,
+        description=(
+            "Debugging only: errors about a record value also show a short, marked sample of it. Off, errors "
+            "name the stream, column and primary key but never a record's values (customer data)."
+        ),
+    ),
 ).to_dict()

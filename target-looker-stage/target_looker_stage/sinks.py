@@ -35,7 +35,7 @@ _DELETED_AT_SCHEMA = {"type": ["null", "string"], "format": "date-time"}
 
 
 class LookerStageSink(BatchSink):
-    """Batches of ``batch_size_rows`` records (default 5,000) -> Parquet stage + warehouse, in that order."""
+    """Batches of ``batch_size_rows`` records (default 5,000) -> warehouse merge, then Parquet stage."""
 
     MAX_SIZE_DEFAULT = 5_000
 
@@ -60,6 +60,7 @@ class LookerStageSink(BatchSink):
         claim_table(target, self.spec)
         self.version_column: str = target.config.get("version_column") or "SyncToken"
         self._upserts = self.spec.load_method == "upsert"
+        self._create_table()
 
     # _sdc_deleted_at is data (it marks deletes), so it stays even when add_record_metadata is off.
     def _remove_sdc_metadata_from_schema(self) -> None:
@@ -103,6 +104,10 @@ class LookerStageSink(BatchSink):
         return record
 
     def setup(self) -> None:
+        """Done at the end of ``__init__`` instead (``_create_table``): a failure is then only its one line,
+        without the SDK's misleading 'Error initializing target sink' log that follows a failing setup."""
+
+    def _create_table(self) -> None:
         """Create or evolve the table now, so an incompatible schema fails before any record is read."""
         if self.stage_target.stage_writer is not None:
             partition_prefix(self.stream_name)  # a stream name too long for a folder fails here
@@ -121,21 +126,31 @@ class LookerStageSink(BatchSink):
         if not records:
             return
         started = time.perf_counter()
-        set_sync_versions(records, self.version_column, self.stream_name)
+        show_values = bool(self.config.get("log_record_values", False))
+        set_sync_versions(
+            records, self.version_column, self.stream_name, keys=self.key_properties, show_values=show_values
+        )
         rows = records
         if self.spec.load_method == "upsert":
             rows = collapse_newest(records, self.spec.key_properties)
             if len(rows) < len(records):
                 self.tally_duplicate_merged(len(records) - len(rows))
-        table = records_to_table(self.spec, rows)
-        files = 0
+        table = records_to_table(self.spec, rows, show_values=show_values)
+        files = written = 0
+        # Parquet written locally, merged, and only then published: a batch the warehouse rejects is not
+        # staged. A publish failing after the commit leaves no STATE either, and the replay re-merges (upserts
+        # are idempotent) and re-publishes the same file names.
         stage = self.stage_target.stage_writer
-        if stage is not None:
-            files = len(stage.stage(self.spec, table))
-        written = 0
-        warehouse = self.stage_target.warehouse
-        if warehouse is not None:
-            written = warehouse.merge(self.spec, table)
+        prepared = stage.prepare(self.spec, table) if stage is not None else None
+        try:
+            warehouse = self.stage_target.warehouse
+            if warehouse is not None:
+                written = warehouse.merge(self.spec, table)
+            if stage is not None and prepared is not None:
+                files = len(stage.publish(prepared))
+        finally:
+            if stage is not None and prepared is not None:
+                stage.discard(prepared)
         context["records"] = []
         self.stage_target.record_committed_batch(self.stream_name, rows=table.num_rows, files=files)
         self.logger.info(

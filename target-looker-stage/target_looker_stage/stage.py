@@ -2,13 +2,21 @@
 
 A file's name is a digest of what it holds (stream, realm and the ordered (key, sync version) list, or
 all stable values for a keyless stream), so replaying the same batch from the same state replaces the file
-instead of adding a duplicate. Each file is written locally first and then published atomically by the
-StageStorage. A manifest per run (``_manifests/run-....json``) lists the files, row counts and the schema
-version of each stream.
+instead of adding a duplicate. Each file is written locally first (``prepare``), the sink merges the batch
+into the warehouse, and only then are the files published atomically by the StageStorage (``publish``): a
+batch the warehouse rejects leaves nothing in the stage. A manifest per run (``_manifests/run-....json``)
+lists the published files, row counts and the schema version of each stream.
+
+``realm_id`` is both the partition folder and a string column inside each file (so a single file stands
+on its own). Hive readers infer partition types and would read realm ids such as ``9341453000000001`` as
+integers (losing leading zeros, and clashing with the file's string column): read the stage with the
+partition typed as a string, ``reader_partitioning()`` for pyarrow and ``hive_types = {'realm_id': VARCHAR}``
+for DuckDB (see the README).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import os
@@ -40,6 +48,14 @@ VOLATILE_COLUMNS = frozenset({"_sdc_received_at", "_sdc_batched_at", "_sdc_seque
 _ENCODER = msgspec.json.Encoder(decimal_format="number")
 
 
+def reader_partitioning() -> Any:
+    """How pyarrow reads one stream of the stage (``pyarrow.dataset.dataset(folder, partitioning=...)``):
+    Hive folders with ``realm_id`` typed as the string it is in the files, never inferred as an integer."""
+    import pyarrow.dataset as ds  # noqa: PLC0415 (only readers need it)
+
+    return ds.partitioning(pa.schema([(PARTITION_COLUMN, pa.string())]), flavor="hive")
+
+
 @dataclass(frozen=True)
 class StagedFile:
     key: str
@@ -47,6 +63,16 @@ class StagedFile:
     realm_id: str | None
     rows: int
     schema_version: str
+
+
+@dataclass
+class PreparedBatch:
+    """A batch's Parquet files written locally, each with the stage key it will be published under."""
+
+    stream: str
+    files: list[tuple[Path, StagedFile]]
+    #: The stream's entry in the manifest (table, schema version, columns, keys).
+    manifest_entry: dict[str, Any]
 
 
 def partition_prefix(stream_name: str, realm_id: str | None = None, *, partitioned: bool = False) -> str:
@@ -104,11 +130,20 @@ class StageWriter:
     def manifest_key(self) -> str:
         return f"{MANIFEST_PREFIX}run-{self.started_at:%Y%m%dT%H%M%S}Z-{self.run_id[:12]}.json"
 
-    def stage(self, spec: TableSpec, table: pa.Table) -> list[StagedFile]:
-        """Publish ``table`` (one batch) as one file per realm partition; returns what was written."""
-        if table.num_rows == 0:
-            return []
+    def prepare(self, spec: TableSpec, table: pa.Table) -> PreparedBatch:
+        """Write ``table`` (one batch) as one local Parquet file per realm partition; nothing is published
+        yet. The sink merges the batch into the warehouse next and publishes only if that commits, so a
+        batch the warehouse rejects never appears in the stage (``discard`` removes the local files)."""
         version = schema_version(spec)
+        entry = {
+            "table": f"{spec.schema_name}.{spec.name}",
+            "schema_version": version,
+            "columns": [[c.name, c.kind] for c in spec.columns],
+            "key_properties": list(spec.key_properties),
+        }
+        batch = PreparedBatch(spec.stream_name, [], entry)
+        if table.num_rows == 0:
+            return batch
         partitioned = PARTITION_COLUMN in table.column_names
         parts: list[tuple[str | None, pa.Table]] = []
         if partitioned:
@@ -119,26 +154,39 @@ class StageWriter:
         else:
             parts.append((None, table))
         prefixes = [partition_prefix(spec.stream_name, realm, partitioned=partitioned) for realm, _ in parts]
-        staged = []
-        for (realm, part), prefix in zip(parts, prefixes, strict=True):
-            key = f"{prefix}part-{content_key(spec, part, realm)}.parquet"
-            local = _temporary_file(".parquet")
-            try:
+        try:
+            for (realm, part), prefix in zip(parts, prefixes, strict=True):
+                key = f"{prefix}part-{content_key(spec, part, realm)}.parquet"
+                local = _temporary_file(".parquet")
+                batch.files.append((local, StagedFile(key, spec.stream_name, realm, part.num_rows, version)))
                 pq.write_table(part, local, compression=self.compression)
-                self.storage.put_file(local, key)
-            finally:
+        except (OSError, pa.ArrowException) as exc:
+            self.discard(batch)
+            raise _local_write_error(exc) from None
+        return batch
+
+    def publish(self, batch: PreparedBatch) -> list[StagedFile]:
+        """Publish a prepared batch's files (atomically each, see StageStorage.put_file) and list them in
+        the run's manifest; the local files are removed."""
+        try:
+            for local, item in batch.files:
+                self.storage.put_file(local, item.key)
+                with self._lock:
+                    self._files[item.key] = item
+                    self._streams[batch.stream] = batch.manifest_entry
+        finally:
+            self.discard(batch)
+        return [item for _, item in batch.files]
+
+    def discard(self, batch: PreparedBatch) -> None:
+        """Remove a batch's local files (never raises: it runs on error paths too)."""
+        for local, _ in batch.files:
+            with contextlib.suppress(OSError):
                 local.unlink(missing_ok=True)
-            staged.append(StagedFile(key, spec.stream_name, realm, part.num_rows, version))
-        with self._lock:
-            self._streams[spec.stream_name] = {
-                "table": f"{spec.schema_name}.{spec.name}",
-                "schema_version": version,
-                "columns": [[c.name, c.kind] for c in spec.columns],
-                "key_properties": list(spec.key_properties),
-            }
-            for item in staged:
-                self._files[item.key] = item
-        return staged
+
+    def stage(self, spec: TableSpec, table: pa.Table) -> list[StagedFile]:
+        """Prepare and publish at once (no warehouse step in between)."""
+        return self.publish(self.prepare(spec, table))
 
     def write_manifest(self, *, complete: bool) -> str | None:
         """(Re)publish this run's manifest; None when the run staged nothing."""
@@ -154,16 +202,33 @@ class StageWriter:
                 "files": [asdict(f) for f in self._files.values()],
                 "rows": sum(f.rows for f in self._files.values()),
             }
-        local = _temporary_file(".json")
+        try:
+            local = _temporary_file(".json")
+        except OSError as exc:
+            raise _local_write_error(exc) from None
         try:
             local.write_bytes(msgspec.json.format(msgspec.json.encode(manifest)))
             self.storage.put_file(local, self.manifest_key)
+        except OSError as exc:
+            raise _local_write_error(exc) from None
         finally:
-            local.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                local.unlink(missing_ok=True)
         return self.manifest_key
 
     def close(self) -> None:
         """Nothing to release: each local file is removed as soon as it is published."""
+
+
+def _local_write_error(exc: BaseException) -> StageError:
+    reason = (
+        (exc.strerror if isinstance(exc, OSError) else None) or str(exc).splitlines()[0] or type(exc).__name__
+    )
+    folder = tempfile.gettempdir()
+    return StageError(
+        f"cannot write a temporary stage file in {folder} ({reason}); free space there or set TMPDIR to a "
+        "writable folder with room for a batch"
+    )
 
 
 def _temporary_file(suffix: str) -> Path:

@@ -5,7 +5,8 @@ Each top-level property becomes a column, so its type, format-free constraints a
 checks that it *is* an object/array (or null, as declared) but not its inner fields, which would cost ~20x
 more per record on QBO entities (deep ``Line`` arrays) and protects nothing the target writes. Formats are
 not checked (as in the SDK's default); bad timestamps are reported when the batch is converted. Schemas
-with ``$ref`` fall back to the SDK's full validator.
+with ``$ref`` fall back to the SDK's full validator. Errors name the property and the rule, never the value
+(fastjsonschema's messages do not quote it; jsonschema's do and are reworded).
 
 A record is first checked by a plain type test per property (exact Python types, the ``required`` list,
 ``additionalProperties: false``), when the schema uses nothing else; only a record that test does not accept
@@ -154,10 +155,30 @@ class FastJSONSchemaValidator(BaseJSONSchemaValidator):
             raise InvalidRecord(exc.message, record) from None
 
 
+class ValueFreeJSONSchemaValidator(JSONSchemaValidator):
+    """The SDK's full validator (for schemas fastjsonschema cannot take), with errors that name the property
+    and the rule but not the value: jsonschema's own messages quote it (customer data)."""
+
+    def validate(self, record: dict[str, Any]) -> None:
+        try:
+            super().validate(record)
+        except InvalidRecord as exc:
+            cause = exc.__cause__  # a jsonschema.ValidationError
+            validator = getattr(cause, "validator", None)
+            if validator is None:
+                raise
+            path = getattr(cause, "absolute_path", ())
+            where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
+            rule = repr(getattr(cause, "validator_value", None))
+            rule = rule if len(rule) <= 60 else f"{rule[:60]}..."
+            message = f"data{where} does not satisfy {validator}: {rule}"
+            raise InvalidRecord(message, record) from None
+
+
 def record_validator(schema: dict[str, Any]) -> BaseJSONSchemaValidator:
     if "$ref" in repr(schema):
-        return JSONSchemaValidator(schema)
+        return ValueFreeJSONSchemaValidator(schema)
     try:
         return FastJSONSchemaValidator(schema)
     except fastjsonschema.JsonSchemaDefinitionException:
-        return JSONSchemaValidator(schema)
+        return ValueFreeJSONSchemaValidator(schema)

@@ -59,10 +59,12 @@ def test_timestamps_are_normalised_to_utc() -> None:
     ]
 
 
-def test_invalid_timestamp_names_the_column_and_value() -> None:
+def test_invalid_timestamp_names_the_column_but_not_the_value() -> None:
     spec = spec_for(t={"type": "string", "format": "date-time"})
-    with pytest.raises(RecordValueError, match=r"column 't' \(timestamp\) cannot store value '2024-13-01"):
+    expected = r"column 't' \(timestamp\) cannot store the value of record"
+    with pytest.raises(RecordValueError, match=expected) as e:
         records_to_table(spec, [{"t": "2024-01-01T00:00:00Z"}, {"t": "2024-13-01T00:00:00Z"}])
+    assert "2024-13" not in str(e.value)
 
 
 def test_numbers_stay_decimal_and_integers_are_accepted() -> None:
