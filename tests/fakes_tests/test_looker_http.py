@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.fakes.looker import LookerSimulator
+from tests.fakes.looker import LookerSimulator, PdtView
 from tests.fakes.looker.fixtures import LookerSimFactory
 
 API = "/api/4.0"
@@ -309,3 +309,21 @@ def test_all_scheduled_plans_honours_fields_loosely(looker_sim: LookerSimulator)
     [row] = answer.json()
     assert set(row) == {"id", "name", "scheduled_plan_destination"}
     assert json.dumps(row).count("secret_parameters") == 0
+
+
+def test_a_pdt_build_is_added_first_then_running(looker_sim_factory: LookerSimFactory) -> None:
+    sim = looker_sim_factory(models={"m": {"views": {"slow": PdtView(build_seconds=2.0)}}})
+    token = _login(sim)
+
+    started = _call(sim, "GET", "/derived_table/m/slow/start", token).json()
+    materialization_id = started["materialization_id"]
+    first = _call(sim, "GET", f"/derived_table/{materialization_id}/status", token).json()
+    time.sleep(0.45)
+    later = _call(sim, "GET", f"/derived_table/{materialization_id}/status", token).json()
+
+    assert [json.loads(a["resp_text"])["status"] for a in (started, first, later)] == [
+        "added",
+        "added",
+        "running",
+    ]
+    assert sim.pdt_builds[0]["status"] == "running"

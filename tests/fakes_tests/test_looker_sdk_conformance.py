@@ -165,7 +165,7 @@ def test_a_failing_pdt_build_ends_in_error_with_its_message(looker_sim: LookerSi
     sdk = _sdk(looker_sim)
 
     started = sdk.start_pdt_build("finance", "gl", force_rebuild="false")
-    time.sleep(0.25)
+    looker_sim.wait_idle()
     detail = _status(sdk.check_pdt_build(started.materialization_id))
 
     assert (detail["status"], detail["message"]) == ("error", "Table 'x' not found")

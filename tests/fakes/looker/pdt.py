@@ -106,7 +106,7 @@ class PdtBuilds:
         )
         with self._lock:
             self._builds[build.materialization_id] = build
-        return build.answer("added")
+        return build.answer(build.status(time.monotonic()))
 
     def _build(self, materialization_id: str) -> Build:
         with self._lock:
