@@ -217,6 +217,9 @@ def load_config_text(text: str, source: str) -> dict[str, t.Any]:
     return config
 
 
+_COMPANIES_EXAMPLE = """TAP_QUICKBOOKS_CDC_COMPANIES='[{"realm_id": "123", "refresh_token": "..."}]'"""
+
+
 def environment_config(schema: dict[str, t.Any], prefix: str) -> dict[str, t.Any]:
     """Settings from `<prefix><NAME>` environment variables, parsed as the SDK does; a value that does not
     parse (e.g. `companies` JSON with a typo) is a ConfigError naming the variable, not the value."""
@@ -226,10 +229,13 @@ def environment_config(schema: dict[str, t.Any], prefix: str) -> dict[str, t.Any
         try:
             config.update(parse_environment_config({"properties": {key: prop}}, prefix))
         except (ValueError, TypeError):
-            expected = "an integer" if _types(prop) & {"integer"} else "JSON"
+            fix = (
+                "write a whole number"
+                if "integer" in _types(prop)
+                else "write JSON, e.g. " + _COMPANIES_EXAMPLE
+            )
             raise ConfigError(
-                f"Environment variable {name} (setting '{key}') is not {expected}: fix its value "
-                '(e.g. companies=\'[{"realm_id": "123", "refresh_token": "..."}]\').'
+                f"Environment variable {name} (setting '{key}') does not parse: {fix}."
             ) from None
     return config
 

@@ -154,21 +154,47 @@ class TapQuickBooksCDC(Tap):
 
     @classmethod
     def cb_config(cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]) -> _ConfigInput:
-        """`--config` files (or ENV) like the SDK's, but an unreadable or malformed file is one line and
-        exit code 1 instead of a traceback."""
+        """`--config` files and `ENV` like the SDK's (files in order, then environment variables), but an
+        unreadable or malformed file or variable is one line and exit code 1 instead of a traceback; for a
+        sync, `--discover` and `--test` alike."""
         config: dict[str, t.Any] = {}
-        for path in value:
-            if path == "ENV":
-                continue
-            try:
-                config |= load_config_text(Path(path).read_text(encoding="utf-8"), f"--config file {path}")
-            except OSError as exc:
-                cls.logger.error("--config file %s cannot be read (%s): check the path.", path, exc.strerror)
-                ctx.exit(1)
-            except ConfigError as exc:
-                cls.logger.error("%s", exc)
-                ctx.exit(1)
-        return _ConfigInput(config=config, parse_env="ENV" in value)
+        try:
+            for path in value:
+                if path == "ENV":
+                    continue
+                try:
+                    text = Path(path).read_text(encoding="utf-8")
+                except OSError as exc:
+                    raise ConfigError(
+                        f"--config file {path} cannot be read ({exc.strerror}): check the path."
+                    ) from None
+                config |= load_config_text(text, f"--config file {path}")
+            if "ENV" in value:
+                schema = cls.config_jsonschema
+                cls.append_builtin_config(schema)
+                config |= environment_config(schema, cls._env_var_prefix)
+        except ConfigError as exc:
+            cls.logger.error("%s", exc)
+            ctx.exit(1)
+        return _ConfigInput(config=config, parse_env=False)
+
+    @classmethod
+    def cb_discover(cls, ctx: click.Context, param: click.Option, value: bool) -> None:
+        """The SDK's `--discover`, ending a bad setting with one line and exit code 1."""
+        try:
+            super().cb_discover(ctx, param, value)
+        except QboTapError as exc:
+            cls.logger.error("%s", exc)
+            ctx.exit(1)
+
+    @classmethod
+    def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
+        """The SDK's `--test`, ending a bad setting with one line and exit code 1."""
+        try:
+            super().cb_test(ctx, param, value)
+        except QboTapError as exc:
+            cls.logger.error("%s", exc)
+            ctx.exit(1)
 
     @classmethod
     def invoke(  # type: ignore[override]
@@ -187,11 +213,8 @@ class TapQuickBooksCDC(Tap):
         config = config or _ConfigInput()
         tap: TapQuickBooksCDC | None = None
         try:
-            schema = cls.config_jsonschema
-            cls.append_builtin_config(schema)
-            from_env = environment_config(schema, cls._env_var_prefix) if config.parse_env else {}
             tap = cls(
-                config={**config.config, **from_env},
+                config=config.config,  # environment variables already merged in by `cb_config`
                 state=None if state is None else load_state_text(state.read(), "The --state file"),
                 catalog=None if catalog is None else _load_catalog(catalog.read()),
                 validate_config=True,

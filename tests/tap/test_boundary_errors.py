@@ -51,16 +51,26 @@ def test_a_malformed_config_file_is_one_line_naming_the_file_and_the_position(tm
     assert f"trailing comma before end of object at line 1 column {len(text) - 1}" in error
 
 
-def test_companies_from_an_environment_variable_with_a_typo_names_the_variable(tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", [[], ["--discover"]])
+def test_companies_from_an_environment_variable_with_a_typo_names_the_variable(
+    tmp_path: Path, mode: list[str]
+) -> None:
     companies = f'[{{"realm_id": "123", "refresh_token": "{SEED}"}}'  # the closing ] is missing
     error = _run(
         tmp_path,
         json.dumps({"client_id": "app-id", "client_secret": "s"}),
         "--config",
         "ENV",
+        *mode,
         env={"TAP_QUICKBOOKS_CDC_COMPANIES": companies},
     )
-    assert "Environment variable TAP_QUICKBOOKS_CDC_COMPANIES (setting 'companies') is not JSON" in error
+    variable = "Environment variable TAP_QUICKBOOKS_CDC_COMPANIES (setting 'companies')"
+    assert f"{variable} does not parse: write JSON" in error
+
+
+def test_a_connection_test_with_bad_settings_is_one_line_too(tmp_path: Path) -> None:
+    error = _run(tmp_path, json.dumps({**GOOD, "client_secret": CLIENT_SECRET}), "--test")
+    assert "config['client_secret'] is not of type 'string', 'null' (value not shown" in error
 
 
 @pytest.mark.parametrize(
