@@ -41,6 +41,75 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
         default=False,
         description="Explicit opt-out of SFTP host key verification (not for production).",
     ),
+    # -- the once-per-run Looker refresh (target_looker_stage.looker; off without looker_base_url)
+    th.Property(
+        "looker_base_url",
+        th.StringType,
+        description="Looker instance URL (https://x.cloud.looker.com), no /api/4.0. Unset: no refresh.",
+    ),
+    th.Property("looker_client_id", th.StringType, description="API client id of a Looker user (API keys)."),
+    th.Property("looker_client_secret", th.StringType, secret=True, description="Its API client secret."),
+    th.Property("looker_verify_ssl", th.BooleanType, default=True, description="Verify Looker's TLS."),
+    th.Property(
+        "looker_timeout_seconds", th.IntegerType, default=120, description="Timeout of each Looker API call."
+    ),
+    th.Property(
+        "looker_datagroups",
+        th.ArrayType(th.StringType),
+        description="Datagroups to trigger after the load, each 'model::datagroup' (e.g. finance::qbo_etl).",
+    ),
+    th.Property(
+        "looker_pdts",
+        th.ArrayType(
+            th.ObjectType(
+                th.Property("model", th.StringType, required=True),
+                th.Property("view", th.StringType, required=True),
+                th.Property("force_rebuild", th.BooleanType),
+                th.Property("workspace", th.StringType, allowed_values=["production", "dev"]),
+            )
+        ),
+        description="PDTs to rebuild after the load: {model, view, force_rebuild?, workspace?}.",
+    ),
+    th.Property(
+        "looker_pdt_timeout_seconds",
+        th.IntegerType,
+        default=1800,
+        description="Longest wait for each PDT build; a build still running then is stopped and reported.",
+    ),
+    th.Property(
+        "looker_scheduled_plans",
+        th.ArrayType(th.ObjectType(additional_properties=True)),
+        secret=True,
+        description=(
+            "Scheduled Plans made to exist by name: {name, dashboard_id | look_id | lookml_dashboard_id, "
+            "crontab | datagroup, timezone?, enabled?, run_once_after_load?, force_update?, destinations: "
+            "[{type, format, address, parameters?, secret_parameters?}]}. Secret (destination secrets)."
+        ),
+    ),
+    th.Property(
+        "looker_refresh",
+        th.StringType,
+        allowed_values=["after_load", "never"],
+        description="after_load (the default when looker_base_url is set) or never.",
+    ),
+    th.Property(
+        "looker_failure",
+        th.StringType,
+        default="warn",
+        allowed_values=["warn", "fail"],
+        description="warn: a failed refresh is reported, exit 0; fail: exit 1 (the data stays committed).",
+    ),
+    th.Property(
+        "looker_refresh_when_idle",
+        th.BooleanType,
+        default=False,
+        description="Refresh Looker even when the input had no records (an idle incremental run).",
+    ),
+    th.Property(
+        "looker_sql_runner_connection",
+        th.StringType,
+        description="Opt-in SQL Runner load through this Looker connection: not implemented yet.",
+    ),
     th.Property(
         "warehouse_uri",
         th.StringType,
