@@ -22,6 +22,7 @@ import requests
 from tap_quickbooks_cdc.connect import read_callback
 from tap_quickbooks_cdc.token_store import open_token_store
 from tests.fakes.qbo import QboSimulator
+from tests.services import S3Server
 from tests.tap.harness import catalog_selecting, run_subprocess, tap_config
 
 CONNECT_EXECUTABLE = str(Path(sys.executable).with_name("tap-quickbooks-cdc-connect"))
@@ -269,13 +270,16 @@ def test_neither_the_refresh_token_nor_the_code_nor_the_client_secret_is_printed
         assert secret not in done.output
 
 
-def test_paste_mode_takes_the_address_the_browser_landed_on(qbo_sim: QboSimulator, tmp_path: Path) -> None:
+@pytest.mark.parametrize("flags", [["--paste"], []], ids=["paste", "https-redirect-implies-paste"])
+def test_paste_mode_takes_the_address_the_browser_landed_on(
+    qbo_sim: QboSimulator, tmp_path: Path, flags: list[str]
+) -> None:
     realm = qbo_sim.realm_ids[1]
     config = app_config(qbo_sim, tmp_path)
     redirect = (
         "https://connect.example.com/qbo/callback"  # nothing listens there: the user copies the address
     )
-    run = start(qbo_sim, write_config(config, tmp_path), "--paste", "--redirect-uri", redirect)
+    run = start(qbo_sim, write_config(config, tmp_path), *flags, "--redirect-uri", redirect)
     location = click_connect(run.authorize_url(), realm, follow=False).headers["Location"]
     assert location.startswith(redirect + "?")
 
@@ -313,6 +317,59 @@ def test_a_reused_code_is_refused_with_one_line_and_nothing_is_stored(
         "or issued for another redirect URI): nothing was stored; run connect again."
     ]
     assert not Path(config["token_store"]).exists()
+
+
+def test_the_token_goes_straight_into_an_s3_token_store(
+    qbo_sim: QboSimulator, s3_server: S3Server, tmp_path: Path
+) -> None:
+    realm = qbo_sim.realm_ids[0]
+    location = f"s3://{s3_server.bucket}/connect/qbo_tokens.json"
+    config = app_config(
+        qbo_sim, tmp_path, token_store=location, token_store_s3_endpoint_url=s3_server.endpoint_url
+    )
+    aws = {
+        "AWS_ACCESS_KEY_ID": s3_server.access_key_id,
+        "AWS_SECRET_ACCESS_KEY": s3_server.secret_access_key,
+        "AWS_DEFAULT_REGION": s3_server.region,
+    }
+    authorize = f"{qbo_sim.base_url}/connect/oauth2"
+    command = [
+        CONNECT_EXECUTABLE,
+        "--config",
+        str(write_config(config, tmp_path)),
+        "--authorize-url",
+        authorize,
+    ]
+    run = ConnectRun([*command, "--paste"], env={**os.environ, **aws})
+    pasted = click_connect(run.authorize_url(), realm, follow=False).headers["Location"]
+
+    done = run.finish(pasted=pasted + "\n")
+
+    assert done.exit_code == 0, done.stderr
+    stored = s3_server.client().get_object(Bucket=s3_server.bucket, Key="connect/qbo_tokens.json")
+    entry = json.loads(stored["Body"].read())["realms"][realm]
+    assert entry["refresh_token"] == qbo_sim.current_refresh_token(realm)
+
+
+def test_a_busy_callback_port_is_one_line_before_any_address_is_shown(
+    qbo_sim: QboSimulator, tmp_path: Path
+) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        run = start(
+            qbo_sim,
+            write_config(app_config(qbo_sim, tmp_path), tmp_path),
+            "--redirect-uri",
+            f"http://localhost:{port}/callback",
+        )
+        done = run.finish()
+
+    assert done.exit_code == 1
+    assert len(done.errors()) == 1
+    assert f"Cannot listen on 127.0.0.1:{port}" in done.errors()[0]
+    assert "/connect/oauth2?" not in done.stderr
 
 
 def test_cancel_on_the_consent_screen_is_one_line(qbo_sim: QboSimulator, tmp_path: Path) -> None:
