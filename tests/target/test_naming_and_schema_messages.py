@@ -107,11 +107,12 @@ def load(
 
 
 def error_line(run: TargetRun) -> str:
-    """The one error line of a failed run (no traceback)."""
+    """The one error line of a failed run (no traceback, no other error logged)."""
     assert run.returncode == 1, run.stderr
     assert "Traceback" not in run.stderr
     errors = [line for line in run.stderr.splitlines() if line.startswith("target-looker-stage: error:")]
     assert len(errors) == 1, run.stderr
+    assert not [line for line in run.stderr.splitlines() if "| ERROR" in line], run.stderr
     return errors[0]
 
 
