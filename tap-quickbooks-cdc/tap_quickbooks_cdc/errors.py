@@ -28,7 +28,7 @@ class ReconnectRequiredError(RealmError):
     """The refresh token was revoked, expired or already spent: the company must be reconnected."""
 
 
-class RealmTokenStoreError(RealmError):
+class RealmTokenStoreError(RealmError, TokenStoreError):
     """The token store failed a realm's refresh (unreadable, unwritable, or a rotated token was rescued)."""
 
 

@@ -16,11 +16,14 @@ from pathlib import Path
 
 import pytest
 
+from tap_quickbooks_cdc import signals
 from tap_quickbooks_cdc.schemas import ENTITY_FOR_STREAM
 from tap_quickbooks_cdc.token_store import FileTokenStore
 from tests.tap.harness import TAP_EXECUTABLE, catalog_selecting, parse_messages, run_subprocess, tap_config
 
 if t.TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from tests.fakes.qbo import QboSimulator
 
 STREAMS = ["customers", "invoices", "items", "terms", "vendors"]
@@ -127,3 +130,53 @@ def test_a_signal_mid_run_exits_128_plus_signal_with_a_state_that_claims_only_wh
     for name in STREAMS:
         ids = {record["Id"] for record in partial.stream(name) + resumed.stream(name)}
         assert len(ids) == sim.count(realm, ENTITY_FOR_STREAM[name]), f"{name}: nothing was lost"
+
+
+@pytest.fixture
+def tap_signal_handlers() -> Iterator[None]:
+    """This process routes SIGTERM/SIGINT to the tap's handler for one test, then gets pytest's back."""
+    previous = {signum: signal.getsignal(signum) for signum in signals.HANDLED}
+    signals.reset()
+    signals.install()
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        signals.reset()
+
+
+def _join_then_idle(worker: threading.Thread) -> None:
+    worker.join(10)
+    time.sleep(5)
+
+
+@pytest.mark.usefixtures("tap_signal_handlers")
+def test_a_signal_during_a_workers_refresh_takes_effect_when_the_refresh_is_stored() -> None:
+    inside, release = threading.Event(), threading.Event()
+    stored: list[str] = []
+
+    def refresh_in_a_worker() -> None:
+        with signals.critical():
+            inside.set()
+            release.wait(10)
+            stored.append("rotated token")
+
+    worker = threading.Thread(target=refresh_in_a_worker)
+    worker.start()
+    assert inside.wait(10)
+    signal.raise_signal(signal.SIGTERM)  # deferred: the main thread carries on
+    release.set()
+    with pytest.raises(signals.Terminated) as stop:
+        _join_then_idle(worker)  # the worker re-sends the signal to the main thread as it leaves
+    assert stored == ["rotated token"]
+    assert stop.value.code == 128 + signal.SIGTERM
+    with pytest.raises(signals.Terminated):
+        signals.check()  # no new request or refresh starts after a signal
+
+
+@pytest.mark.usefixtures("tap_signal_handlers")
+def test_outside_a_shielded_section_a_signal_stops_the_main_thread_at_once() -> None:
+    with pytest.raises(signals.Terminated) as stop:
+        signal.raise_signal(signal.SIGINT)
+    assert stop.value.code == 128 + signal.SIGINT
