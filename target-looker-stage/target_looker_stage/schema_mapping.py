@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from target_looker_stage.errors import SchemaChangeError
+from target_looker_stage.errors import ConfigError, SchemaChangeError
 from target_looker_stage.table_spec import (
     DELETED_AT_COLUMN,
     SYNC_VERSION_COLUMN,
@@ -205,6 +205,12 @@ def build_table_spec(
     columns.append(ColumnSpec(SYNC_VERSION_COLUMN, "integer"))
     keys = tuple(key_properties)
     check_names(stream_name, columns, keys)
+    if len(schema_name.encode()) > MAX_IDENTIFIER_BYTES:
+        msg = (
+            f"default_target_schema '{_shown(schema_name)}' is {len(schema_name.encode())} bytes, over the "
+            f"{MAX_IDENTIFIER_BYTES} bytes PostgreSQL keeps of a name; choose a shorter schema name"
+        )
+        raise ConfigError(msg)
     return TableSpec(
         schema_name=schema_name,
         name=table_name_for(stream_name),

@@ -51,7 +51,9 @@ class ColumnSpec:
 
 @dataclass(frozen=True)
 class TableSpec:
-    """One stream's table. ``name`` is the stream name, already safe as an identifier (quoted anyway)."""
+    """One stream's table. ``name`` is the table name (``schema_mapping.table_name_for``: the stream name when
+    it is a plain identifier, else sanitised + a hash; one table per stream, at most 63 bytes; quoted anyway),
+    ``stream_name`` the stream's. Column names are the property names as sent."""
 
     schema_name: str
     name: str

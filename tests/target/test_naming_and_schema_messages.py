@@ -347,3 +347,12 @@ def test_a_postgresql_table_owned_by_another_role_loads_without_its_comment(
         assert conn.execute(f'SELECT id, v FROM "{schema}".items'.encode()).fetchall() == [(1, 2)]
         comment = conn.execute(f"SELECT obj_description('\"{schema}\".items'::regclass)".encode()).fetchone()
     assert comment == (None,)
+
+
+def test_a_target_schema_over_63_bytes_is_refused(config: dict[str, Any], tmp_path: Path) -> None:
+    """PostgreSQL would cut the name and then never find the table again to evolve it."""
+    config = {**config, "default_target_schema": "s" * 64}
+    line = error_line(run_target(config, load("items", [{"id": 1}]), workdir=tmp_path))
+    assert "default_target_schema 'ssss" in line
+    assert "is 64 bytes, over the 63 bytes PostgreSQL keeps of a name" in line
+    assert not staged_files(config)
