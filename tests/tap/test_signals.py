@@ -125,6 +125,7 @@ def test_a_signal_mid_run_exits_128_plus_signal_with_a_state_that_claims_only_wh
                 finished.append(name)
     assert set(finished) < set(STREAMS), "the run was stopped part-way"
 
+    sim.latency = 0.0
     resumed = run_subprocess(config, tmp_path, state=partial.state, catalog=catalog)
     assert resumed.exit_code == 0, resumed.log[-3000:]
     for name in STREAMS:

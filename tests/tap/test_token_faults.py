@@ -429,12 +429,7 @@ def test_two_hosts_rotating_different_companies_in_one_s3_store_keep_every_token
 
 
 @pytest.mark.parametrize(
-    ("body", "problem"),
-    [
-        (b"not json at all", "is not valid JSON"),
-        (b"[1, 2]", "unknown layout"),
-        (b'{"realms": []}', "unknown layout"),
-    ],
+    ("body", "problem"), [(b"not json at all", "is not valid JSON"), (b"[1, 2]", "unknown layout")]
 )
 def test_a_malformed_s3_token_store_is_one_line(
     qbo_sim_factory: t.Any, s3_env: S3Server, tmp_path: Path, body: bytes, problem: str
@@ -459,3 +454,10 @@ def test_a_malformed_s3_token_store_is_one_line(
         secrets=[sim.current_refresh_token(realm)],
     )
     assert _token_statuses(sim) == []
+
+
+def test_an_s3_token_store_whose_realms_are_not_an_object_is_a_clear_error(s3_env: S3Server) -> None:
+    key = "malformed/realms-list.json"
+    s3_env.client().put_object(Bucket=s3_env.bucket, Key=key, Body=b'{"version": 1, "realms": []}')
+    with pytest.raises(TokenStoreError, match="unknown layout"):
+        S3TokenStore(f"s3://{s3_env.bucket}/{key}", s3_env.endpoint_url).read("111")
