@@ -82,11 +82,11 @@ def test_sigterm_while_a_refresh_is_in_flight_keeps_the_rotated_token_and_exits_
     realm = sim.realm_ids[0]
     config = tap_config(sim, tmp_path)
     catalog = catalog_selecting(["terms"], tmp_path)
-    sim.inject("slow", path_contains="/oauth2/", delay=1.5)  # Intuit takes its time to answer
+    sim.inject("slow", path_contains="/oauth2/", delay=2.5)  # Intuit takes its time to answer
     tap = RunningTap(config, tmp_path, catalog)
     lock = Path(config["token_store"] + ".lock")
     tap.wait_until(lock.exists, "the refresh")  # the store is locked: the token request goes out
-    time.sleep(0.3)
+    time.sleep(0.8)  # past the lock and the store's write check: the request is out
     code, log = tap.stop(signal.SIGTERM)
     assert code == 128 + signal.SIGTERM, log[-3000:]
     assert _token_statuses(sim) == [200]

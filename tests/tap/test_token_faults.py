@@ -251,10 +251,10 @@ def test_a_disk_that_fills_while_the_token_endpoint_answers_keeps_the_rotated_to
     qbo_sim_factory: t.Any, tmp_path: Path, small_disk: Path
 ) -> None:
     sim, realm, store_path, config, catalog = _on_disk(qbo_sim_factory, tmp_path, small_disk)
-    sim.inject("slow", path_contains="/oauth2/", delay=1.5)
+    sim.inject("slow", path_contains="/oauth2/", delay=2.5)
     tap = _start_tap(config, tmp_path, catalog)
     _wait_for(Path(f"{store_path}.lock"), tap)  # the refresh has begun: the token request is in flight
-    time.sleep(0.3)
+    time.sleep(0.8)  # past the lock and the store's write check: the request is out
     filler = _fill(small_disk)  # ... and the disk fills before Intuit's answer arrives
     _, log = tap.communicate(timeout=60)
     assert tap.returncode == 0, log[-3000:]
