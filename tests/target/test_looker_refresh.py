@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import os
 import subprocess
 import threading
@@ -15,6 +16,9 @@ from typing import Any
 
 import pytest
 
+from target_looker_stage.looker.client import RetryPolicy
+from target_looker_stage.looker.refresh import run_refresh
+from target_looker_stage.looker.settings import parse_looker_settings
 from tests.fakes.looker import LookerSimConfig, LookerSimulator
 from tests.services import free_port
 from tests.target.singer_streams import (
@@ -287,3 +291,54 @@ def test_a_short_429_burst_and_two_503s_are_retried_and_the_refresh_succeeds(
     assert "looker: datagroup finance::qbo_etl triggered" in looker_lines(run)
     assert [c.status for c in sim.calls if c.method == "PATCH"] == [503, 503, 200]
     assert sim.datagroups()[0]["triggered_at"] is not None
+
+
+def test_a_5xx_storm_is_retried_a_bounded_number_of_times_then_one_line(sim: LookerSimulator) -> None:
+    sim.inject(method="PATCH", path_prefix="/api/4.0/datagroups", status=503, times=20)
+    settings = parse_looker_settings(looker_config(sim, looker_pdts=PDTS[:1]))
+    fast = RetryPolicy(backoff_factor=0.01, jitter=0.0)
+
+    report = run_refresh(settings, records=1, logger=logging.getLogger("test.looker"), policy=fast)
+
+    assert [c.status for c in sim.calls if c.method == "PATCH"] == [503] * 5
+    assert report.items[0].line() == (
+        "looker: datagroup finance::qbo_etl failed: "
+        "Looker answered HTTP 503 after 4 retries: Service Unavailable"
+    )
+    assert report.items[1].status == "built"  # one failing item does not stop the others
+    assert report.stats.retries == 4
+
+
+def test_secrets_never_reach_the_output_or_the_report_even_at_debug_level(
+    sim: LookerSimulator, config: dict[str, Any], tmp_path: Path
+) -> None:
+    s3_secret = "s3-SECRET-key-0099"
+    destination = {
+        "type": "s3",
+        "format": "csv",
+        "address": "s3://exports/ar/",
+        "parameters": {"region": "eu-west-1"},
+        "secret_parameters": {"secret_access_key": s3_secret},
+    }
+    plans = [
+        {"name": "AR", "dashboard_id": "1", "crontab": "0 6 * * 1", "destinations": [destination]},
+        {"name": "Bad", "dashboard_id": "2", "crontab": "weekly", "destinations": [destination]},
+    ]
+    settings = {**config, **looker_config(sim, looker_pdts=PDTS, looker_scheduled_plans=plans)}
+    run = run_target(
+        settings,
+        invoice_messages(10, state_every=10),
+        workdir=tmp_path,
+        env={"TARGET_LOOKER_STAGE_LOGLEVEL": "DEBUG"},
+    )
+
+    assert run.returncode == 0, run.stderr[-3000:]
+    lines = looker_lines(run)
+    assert "looker: plan 'AR' created (id 1)" in lines
+    assert any(
+        line.startswith("looker: plan 'Bad' failed: Looker rejected the request (HTTP 422)") for line in lines
+    )
+    [report_file] = (tmp_path / "stage" / "_manifests").glob("*.looker_report.json")
+    for secret in (s3_secret, sim.client_secret):
+        assert secret not in run.stdout + run.stderr
+        assert secret not in report_file.read_text()
