@@ -212,7 +212,7 @@ def test_starting_a_view_that_is_not_persisted_gives_a_generic_error(looker_sim:
         sdk.start_pdt_build("finance", "plain_view")
 
     assert raised.value.message == "An error has occurred."
-    assert looker_sim.calls[-1].status == 400
+    assert looker_sim.calls[-1].status == 500
     assert looker_sim.pdt_builds == []
 
 

@@ -89,7 +89,7 @@ class PdtBuilds:
         if spec is None:
             raise not_found()
         if not spec.persisted:
-            raise LookerError(400, GENERIC_ERROR)
+            raise LookerError(500, GENERIC_ERROR)  # Looker's generic error (sdk-codegen issues 1107, 1639)
         workspace = params.get("workspace") or "production"
         if workspace not in {"production", "dev"}:
             raise LookerError(400, f"workspace must be 'production' or 'dev', got {workspace!r}")
