@@ -241,14 +241,16 @@ class QboStream(Stream):
             state[QUERIED_KEY] = to_utc_text(session.server_now())
 
     def _refresh_due(self, realm_id: str, now: datetime.datetime) -> bool:
-        """CDC streams always read; a query-only stream re-reads once per `query_only_refresh_hours`."""
+        """CDC streams always read; a query-only stream re-reads once per `query_only_refresh_hours`,
+        and at once when its `queried_at` lies in the future (it would otherwise never be re-read)."""
         if self.cdc_capable:
             return True
         queried_at = self._partition_state(realm_id).get(QUERIED_KEY)
         if not queried_at:
             return True
         interval = datetime.timedelta(hours=self._qbo_tap.settings.query_only_refresh_hours)
-        return now - parse_time(str(queried_at)) >= interval
+        last = parse_time(str(queried_at))
+        return now - last >= interval or last > now + CLOCK_SKEW_ALLOWED
 
     def _read(self, session: RealmSession) -> Iterator[dict[str, t.Any]]:
         mode, since = self.plan(session.realm_id, session.server_now())

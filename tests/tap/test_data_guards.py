@@ -110,6 +110,22 @@ def test_a_cursor_ahead_of_the_local_clock_but_not_of_intuits_is_used(
     assert sim.data_requests(realm) == 1
 
 
+def test_a_future_queried_at_does_not_stop_tax_codes_from_being_read_again(
+    qbo_sim_factory: t.Any, tmp_path: Path
+) -> None:
+    sim = qbo_sim_factory(companies=1, records_per_company=100, anchor=ANCHOR)
+    realm = sim.realm_ids[0]
+    config = tap_config(sim, tmp_path)
+    backfill = run_in_process(config, streams=["tax_codes"])
+    state = copy.deepcopy(backfill.state)
+    _partition(state, "tax_codes", realm)["queried_at"] = _utc(_server_now(sim) + datetime.timedelta(days=2))
+    sim.reset_requests()
+    result = run_in_process(config, state=state, streams=["tax_codes"])
+    assert result.exit_code == 0
+    assert [r.kind for r in sim.requests if r.kind != "token"] == ["query"], "re-read, not skipped for days"
+    assert _partition(result.state, "tax_codes", realm)["queried_at"] <= _utc(_server_now(sim))
+
+
 def test_a_start_date_later_than_intuits_clock_fails_the_realm_without_writing_a_cursor(
     qbo_sim_factory: t.Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
