@@ -309,6 +309,20 @@ def test_a_plan_on_a_datagroup_needs_no_crontab(looker_sim: LookerSimulator) -> 
     assert (created.crontab, created.datagroup) == (None, "qbo_etl")
 
 
+def test_triggering_a_datagroup_runs_the_plans_scheduled_on_it(looker_sim: LookerSimulator) -> None:
+    sdk = _sdk(looker_sim)
+    on_datagroup = sdk.create_scheduled_plan(_plan(crontab=None, datagroup="qbo_etl"))
+    sdk.create_scheduled_plan(_plan(name="on a crontab"))
+    [group] = sdk.all_datagroups()
+
+    sdk.update_datagroup(group.id, models.WriteDatagroup(stale_before=int(time.time()) - 60))
+    assert looker_sim.triggered_plan_runs == []
+    sdk.update_datagroup(group.id, models.WriteDatagroup(triggered_at=int(time.time()) - 60))
+
+    assert [run[0] for run in looker_sim.triggered_plan_runs] == [on_datagroup.id]
+    assert looker_sim.plan_runs == []
+
+
 def test_updating_a_plan_replaces_all_its_destinations(looker_sim: LookerSimulator) -> None:
     sdk = _sdk(looker_sim)
     created = sdk.create_scheduled_plan(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from tests.fakes.looker.errors import invalid, not_found, validation_failed
@@ -15,8 +16,11 @@ WRITABLE = ("stale_before", "triggered_at")
 class Datagroups:
     """Datagroup state keyed by id ("1", "2", ... in model order); a name is unique only within its model."""
 
-    def __init__(self, models: dict[str, dict[str, object]]) -> None:
+    def __init__(
+        self, models: dict[str, dict[str, object]], on_trigger: Callable[[str], None] | None = None
+    ) -> None:
         self._lock = threading.Lock()
+        self._on_trigger = on_trigger  # called with the datagroup's name after triggered_at is set
         created = int(time.time()) - 86_400
         self._rows: dict[str, dict[str, Any]] = {}
         self.updates: list[tuple[str, dict[str, Any]]] = []  # (id, accepted body) in arrival order
@@ -76,4 +80,7 @@ class Datagroups:
             accepted = {name: body[name] for name in WRITABLE if body.get(name) is not None}
             row.update(accepted)
             self.updates.append((datagroup_id, accepted))
-            return copy.deepcopy(row)
+            answer = copy.deepcopy(row)
+        if "triggered_at" in accepted and self._on_trigger is not None:
+            self._on_trigger(str(answer["name"]))
+        return answer

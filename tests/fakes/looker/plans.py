@@ -129,6 +129,7 @@ class ScheduledPlans:
         self.limiter = RunOnceLimiter(run_once_per_second)
         self.runs: list[tuple[str, float]] = []  # (plan id, monotonic), run_once_by_id and run_once
         self.run_once_bodies: list[dict[str, Any]] = []  # bodies of POST /scheduled_plans/run_once
+        self.triggered_runs: list[tuple[str, float]] = []  # (plan id, monotonic) run by a datagroup trigger
 
     # ---- shaping -------------------------------------------------------------------------------------
     def _destinations(self, plan_id: str, given: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -257,6 +258,14 @@ class ScheduledPlans:
             self.runs.append((plan_id, time.monotonic()))
             self.run_once_bodies.append(copy.deepcopy(body))
             return self._public(plan)
+
+    def run_on_datagroup(self, datagroup: str) -> None:
+        """A triggered datagroup runs the enabled plans scheduled on it (recorded in ``triggered_runs``)."""
+        with self._lock:
+            for plan_id, plan in self._plans.items():
+                if plan.get("datagroup") == datagroup and plan.get("enabled", True):
+                    plan["last_run_at"] = _stamp()
+                    self.triggered_runs.append((plan_id, time.monotonic()))
 
     def secrets(self, plan_id: str) -> list[str | None]:
         """The stored ``secret_parameters`` of each destination (tests only: the API never returns them)."""

@@ -56,7 +56,7 @@ class LookerSimulator:
         self.latency_seconds = config.latency_seconds
         self.tokens = TokenBook(self.client_id, self.client_secret, config.token_lifetime_seconds)
         self.injector = Injector()
-        self.datagroup_state = Datagroups(config.models)
+        self.datagroup_state = Datagroups(config.models, on_trigger=self._datagroup_triggered)
         self.pdt = PdtBuilds(config.models)
         self.calls: list[LookerCall] = []
         self._calls_lock = threading.Lock()
@@ -71,6 +71,9 @@ class LookerSimulator:
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self.base_url = ""
+
+    def _datagroup_triggered(self, name: str) -> None:
+        self.plans.run_on_datagroup(name)  # plans need the datagroup names: built after the datagroups
 
     # ---- lifecycle ---------------------------------------------------------------------------------
     def start(self, port: int = 0) -> None:
@@ -175,6 +178,11 @@ class LookerSimulator:
         """(plan id, monotonic time) of every accepted run_once_by_id and run_once (whose transient plan
         gets an id of its own; its body is in ``run_once_bodies``)."""
         return list(self.plans.runs)
+
+    @property
+    def triggered_plan_runs(self) -> list[tuple[str, float]]:
+        """(plan id, monotonic time) of plans scheduled on a datagroup, run when it was triggered."""
+        return list(self.plans.triggered_runs)
 
     @property
     def run_once_bodies(self) -> list[dict[str, Any]]:
