@@ -121,6 +121,24 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
         ),
     ),
     th.Property(
+        "duckdb_memory_limit",
+        th.StringType,
+        default="1GB",
+        description=(
+            "Most memory DuckDB may use (DuckDB units such as '1GB' or '512MiB', or a share of RAM such as "
+            "'25%'); past it DuckDB spills to duckdb_temp_directory, and batches larger than 1/16 of it are "
+            "merged in parts. Raise it when a run stops with 'ran out of memory'."
+        ),
+    ),
+    th.Property(
+        "duckdb_temp_directory",
+        th.StringType,
+        description=(
+            "Folder where DuckDB spills what does not fit in duckdb_memory_limit; default: the database "
+            "file's name plus '.tmp', next to it."
+        ),
+    ),
+    th.Property(
         "default_target_schema",
         th.StringType,
         default="quickbooks",

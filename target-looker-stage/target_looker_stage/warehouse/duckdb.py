@@ -24,6 +24,12 @@ from target_looker_stage.table_spec import (
     ColumnKind,
     TableSpec,
 )
+from target_looker_stage.warehouse.duckdb_memory import (
+    DEFAULT_MEMORY_LIMIT,
+    MemoryBudget,
+    is_out_of_memory,
+    parts_by_size,
+)
 
 DUCKDB_TYPES: Final[dict[ColumnKind, str]] = {
     "string": "VARCHAR",
@@ -36,9 +42,7 @@ DUCKDB_TYPES: Final[dict[ColumnKind, str]] = {
 }
 KIND_OF_DUCKDB_TYPE: Final[dict[str, ColumnKind]] = {v: k for k, v in DUCKDB_TYPES.items()}
 _METADATA_PREFIX: Final = "_sdc_"
-#: Bounded memory: DuckDB spills to disk past this instead of growing with the table.
 DUCKDB_SETTINGS: Final[dict[str, str | bool | int | float | list[str]]] = {
-    "memory_limit": "160MB",
     "preserve_insertion_order": "false",
 }
 
@@ -90,11 +94,22 @@ def _with_json_type(spec: TableSpec, rows: pa.Table) -> pa.Table:
     return rows
 
 
+class DuckDBMemoryError(WarehouseError):
+    """DuckDB ran out of memory; ``retry``: the statement failed and was rolled back (not a fatal error that
+    invalidated the database), so it can run again with a higher limit."""
+
+    def __init__(self, message: str, *, retry: bool) -> None:
+        super().__init__(message)
+        self.retry = retry
+
+
 class DuckDBWarehouse:
     def __init__(self, uri: str, config: Mapping[str, Any]) -> None:
-        _ = config
         self.path = database_path(uri)
         self.display_uri = f"duckdb:///{self.path}"
+        self.memory = MemoryBudget(str(config.get("duckdb_memory_limit") or DEFAULT_MEMORY_LIMIT))
+        temp = str(config.get("duckdb_temp_directory") or "")
+        self.temp_directory = temp or ("" if self.path == ":memory:" else f"{self.path}.tmp")
         self._connection: duckdb.DuckDBPyConnection | None = None
         self._lock = threading.Lock()
         self._stored: dict[tuple[str, str], dict[str, ColumnKind]] = {}
@@ -105,15 +120,22 @@ class DuckDBWarehouse:
             try:
                 if self.path != ":memory:":
                     Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+                settings = {**DUCKDB_SETTINGS, "memory_limit": self.memory.setting}
+                if self.temp_directory:
+                    settings["temp_directory"] = self.temp_directory
                 previous_umask = os.umask(0o077)  # customer data: the database file 0600, like the stage
                 os.umask(previous_umask | 0o077)
                 try:
-                    self._connection = duckdb.connect(self.path, config=dict(DUCKDB_SETTINGS))
+                    connection = duckdb.connect(self.path, config=settings)
                 finally:
                     os.umask(previous_umask)
-            except (OSError, duckdb.Error) as exc:
+                self.memory.open(connection)
+                self._connection = connection
+            except (OSError, ValueError, duckdb.Error) as exc:
                 first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                msg = f"cannot open DuckDB database {self.display_uri}: {first}"
+                memory = "memory" in first.lower()
+                hint = "; check duckdb_memory_limit (such as '1GB' or '50%')" if memory else ""
+                msg = f"cannot open DuckDB database {self.display_uri}: {first}{hint}"
                 raise WarehouseError(msg) from None
         return self._connection
 
@@ -125,6 +147,13 @@ class DuckDBWarehouse:
             return self.connection.execute(statement, parameters).fetchall()
         except duckdb.Error as exc:
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            if is_out_of_memory(exc):
+                msg = (
+                    f"DuckDB {self.display_uri} ran out of memory within duckdb_memory_limit "
+                    f"{self.memory.setting} ({first}); raise duckdb_memory_limit (such as '2GB') or lower "
+                    "batch_size_rows, then re-run"
+                )
+                raise DuckDBMemoryError(msg, retry=not isinstance(exc, duckdb.FatalException)) from None
             msg = f"DuckDB {self.display_uri}: {first}"
             raise WarehouseError(msg) from None
 
@@ -213,23 +242,41 @@ class DuckDBWarehouse:
 
     # -- data
     def merge(self, spec: TableSpec, rows: pa.Table) -> int:
+        """One transaction per batch, or per part of ``memory.part_bytes`` for a batch larger than that
+        (``duckdb_memory``): bounded memory for any value size or width. Parts are safe to commit one by
+        one: the sink collapsed the batch to one row per key, so each key is in one part, and a run that
+        stops between parts emits no STATE, so the next run re-applies the whole batch (same versions)."""
         with self._lock:
             if (spec.schema_name, spec.name) not in self._stored:
                 self._ensure_table(spec)
-            view = f"_incoming_{uuid.uuid4().hex}"
-            connection = self.connection
-            connection.register(view, _with_json_type(spec, rows))
-            try:
-                self._run("BEGIN TRANSACTION")
-                try:
-                    written = self._merge(spec, view)
-                    self._run("COMMIT")
-                except BaseException:
-                    self._rollback()
-                    raise
-            finally:
-                connection.unregister(view)
+            connection = self.connection  # opened, so the memory ceiling is known
+            written = 0
+            for part in parts_by_size(_with_json_type(spec, rows), self.memory.part_bytes):
+                self.memory.reserve(connection, part)
+                while True:
+                    try:
+                        written += self._merge_part(spec, part)
+                        break
+                    except DuckDBMemoryError as exc:  # rolled back: retry with more memory, if allowed
+                        if not exc.retry or not self.memory.grow(connection):
+                            raise
             return written
+
+    def _merge_part(self, spec: TableSpec, rows: pa.Table) -> int:
+        view = f"_incoming_{uuid.uuid4().hex}"
+        connection = self.connection
+        connection.register(view, rows)
+        try:
+            self._run("BEGIN TRANSACTION")
+            try:
+                written = self._merge(spec, view)
+                self._run("COMMIT")
+            except BaseException:
+                self._rollback()
+                raise
+        finally:
+            connection.unregister(view)
+        return written
 
     def _rollback(self) -> None:
         with contextlib.suppress(duckdb.Error):
