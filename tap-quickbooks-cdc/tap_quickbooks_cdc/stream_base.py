@@ -231,14 +231,15 @@ class QboStream(Stream):
                 )
                 return
             yield from self._read(session)
+            cursor, now = session.cursor(), session.server_now()
         except RealmError as exc:
             registry.fail(realm_id, exc)
             return
         # Every record of this partition has been emitted: the cursor may advance.
         state = self.get_context_state(context)
-        state[CURSOR_KEY] = session.cursor()
+        state[CURSOR_KEY] = cursor
         if not self.cdc_capable:
-            state[QUERIED_KEY] = to_utc_text(session.server_now())
+            state[QUERIED_KEY] = to_utc_text(now)
 
     def _refresh_due(self, realm_id: str, now: datetime.datetime) -> bool:
         """CDC streams always read; a query-only stream re-reads once per `query_only_refresh_hours`,

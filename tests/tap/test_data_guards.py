@@ -225,6 +225,20 @@ def test_an_untrustworthy_last_updated_time_fails_only_its_realm_naming_entity_a
     assert "cdc_cursor" not in _partition(result.state, "customers", broken)
 
 
+def test_an_unreadable_server_time_fails_the_realm_instead_of_building_a_cursor_on_it(
+    qbo_sim_factory: t.Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    sim = qbo_sim_factory(companies=1, records_per_company=100, anchor=ANCHOR)
+    realm = sim.realm_ids[0]
+    sim.service.time_override = "2026-11-25T03:14:15.926"  # no offset: which instant is it?
+    with caplog.at_level(logging.INFO):
+        result = run_in_process(tap_config(sim, tmp_path), streams=["customers"])
+    assert result.exit_code == 1
+    assert result.records == []
+    assert f"realm {realm}: the response time has no UTC offset" in " ".join(_failure_lines(caplog))
+    assert "cdc_cursor" not in _partition(result.state, "customers", realm)
+
+
 def test_records_without_an_id_fail_the_realm_instead_of_collapsing_into_one(
     qbo_sim_factory: t.Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -43,8 +43,11 @@ class DataService:
         self.now = now
         self.listeners: list[ChangeListener] = []
         self.prefetcher: Prefetcher | None = None
+        self.time_override: str | None = None  # a malformed response "time" for tests
 
     def time_text(self, realm_id: str) -> str:
+        if self.time_override is not None:
+            return self.time_override
         return self.stores[realm_id].company.clock.millis(self.now())
 
     # ---- query -------------------------------------------------------------------------------------
