@@ -13,7 +13,12 @@ from singer_sdk.helpers.conform import DatetimeErrorTreatmentEnum
 from singer_sdk.sinks import BatchSink
 from singer_sdk.sinks.core import BaseJSONSchemaValidator
 
-from target_looker_stage.arrow_batch import collapse_newest, records_to_table, set_sync_versions
+from target_looker_stage.arrow_batch import (
+    RecordValueError,
+    collapse_newest,
+    records_to_table,
+    set_sync_versions,
+)
 from target_looker_stage.errors import SchemaChangeError
 from target_looker_stage.schema_mapping import build_table_spec
 from target_looker_stage.stage import partition_prefix
@@ -118,6 +123,12 @@ class LookerStageSink(BatchSink):
     def process_batch(self, context: dict[str, Any]) -> None:
         try:
             self._process_batch(context)
+        except RecursionError:  # a value nested almost as deep as the reader's decoder accepts
+            msg = (
+                f"stream '{self.stream_name}': a record of this batch nests objects/arrays too deeply to "
+                "store; fix the tap"
+            )
+            raise RecordValueError(msg) from None
         finally:
             release_and_collect(context)
 
@@ -152,7 +163,9 @@ class LookerStageSink(BatchSink):
             if stage is not None and prepared is not None:
                 stage.discard(prepared)
         context["records"] = []
-        self.stage_target.record_committed_batch(self.stream_name, rows=table.num_rows, files=files)
+        self.stage_target.record_committed_batch(
+            self.stream_name, rows=table.num_rows, files=files, spec=self.spec, table=table
+        )
         self.logger.info(
             "Committed %d rows (%d received) of '%s': %d staged file(s), %d warehouse row(s) in %.2fs",
             table.num_rows,

@@ -89,19 +89,24 @@ def test_invalid_utf8_names_the_line_and_byte(config: dict[str, Any], tmp_path: 
 def test_a_thousand_levels_of_nesting_is_one_line(config: dict[str, Any], tmp_path: Path) -> None:
     deep = deep_line(record_message("invoices", invoice(1, 0, Line="DEEP")), 1_000)
     line = the_error(run_raw(config, SCHEMA + deep, tmp_path))
-    assert f"input line 2 nests objects/arrays deeper than {MAX_NESTING} levels" in line
+    assert "input line 2 nests objects/arrays too deeply to process" in line
 
 
-def test_nesting_just_past_the_limit_is_refused_before_it_reaches_the_sinks(
-    config: dict[str, Any], tmp_path: Path
-) -> None:
-    deep = deep_line(state_message({"a": "DEEP"}), 600)  # msgspec decodes it; copying the state overflowed
+def test_a_state_too_deep_to_copy_is_one_line(config: dict[str, Any], tmp_path: Path) -> None:
+    deep = deep_line(state_message({"a": "DEEP"}), 600)  # msgspec decodes it; the SDK's deepcopy overflowed
     line = the_error(run_raw(config, SCHEMA + deep, tmp_path))
-    assert "input line 2 nests objects/arrays deeper than" in line
+    assert "input line 2 nests objects/arrays too deeply to process" in line
 
 
-def test_nesting_within_the_limit_is_stored(config: dict[str, Any], database: Path) -> None:
-    deep = nested(MAX_NESTING - 5)
+def test_a_state_within_the_limit_is_relayed(config: dict[str, Any], tmp_path: Path) -> None:
+    state = {"a": nested(MAX_NESTING - 5)}
+    completed = run_raw(config, SCHEMA + encode(state_message(state)).encode(), tmp_path)
+    assert completed.returncode == 0, completed.stderr.decode()[-2000:]
+    assert json.loads(completed.stdout) == json.loads(json.dumps(state))
+
+
+def test_a_record_nested_hundreds_of_levels_is_stored(config: dict[str, Any], database: Path) -> None:
+    deep = nested(500)
     lines = [
         encode(schema_message("invoices", INVOICE_SCHEMA, INVOICE_KEYS)),
         encode(record_message("invoices", invoice(1, 0, Line=[deep]))),
@@ -142,6 +147,13 @@ def refuse(constant: str) -> Any:
     raise ValueError(constant)  # NaN and Infinity are not JSON
 
 
+def depth(value: Any) -> int:
+    if isinstance(value, dict | list):
+        children = value.values() if isinstance(value, dict) else value
+        return 1 + max((depth(c) for c in children), default=0)
+    return 0
+
+
 def expected_message(line: bytes, *, first: bool = True) -> dict[str, Any] | None:
     """The message a correct reader returns for ``line``, or None when the line must be refused (a byte
     order mark is allowed on the first line only)."""
@@ -159,6 +171,8 @@ def expected_message(line: bytes, *, first: bool = True) -> dict[str, Any] | Non
     for name, kinds in fields.items():
         if name not in value or not isinstance(value[name], kinds) or isinstance(value[name], bool):
             return None
+    if value["type"] != "RECORD" and depth(value) > MAX_NESTING:
+        return None
     if value["type"] == "SCHEMA":
         properties = value["schema"].get("properties")
         keys = value.get("key_properties")
