@@ -13,6 +13,7 @@ import click
 from singer_sdk import Tap
 from singer_sdk.helpers._util import load_json
 from singer_sdk.plugin_base import JSONSchemaValidator, _ConfigInput
+from singer_sdk.singerlib import Catalog
 
 from tap_quickbooks_cdc import signals
 from tap_quickbooks_cdc.errors import ConfigError, QboTapError
@@ -53,13 +54,19 @@ class _UnsortedNoticeFilter(logging.Filter):
 logging.getLogger("singer_sdk").addFilter(_UnsortedNoticeFilter())
 
 
-def _load_catalog(text: str) -> dict[str, t.Any]:
+def _load_catalog(text: str) -> Catalog:
+    """A `--catalog` document as the SDK's Catalog; one-line ConfigError when it is not one."""
+    fix = "write it again with `tap-quickbooks-cdc --discover` (then select streams)"
     try:
-        return load_json(text)
+        document: object = load_json(text)
     except ValueError:
-        raise ConfigError(
-            "The --catalog file is not valid JSON: write it again with `tap-quickbooks-cdc --discover`."
-        ) from None
+        raise ConfigError(f"The --catalog file is not valid JSON: {fix}.") from None
+    try:
+        if not isinstance(document, dict) or not isinstance(document.get("streams", []), list):
+            raise TypeError
+        return Catalog.from_dict(t.cast("dict[str, t.Any]", document))
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise ConfigError(f"The --catalog file is not a Singer catalog: {fix}.") from None
 
 
 class RunFailedError(QboTapError):

@@ -1,6 +1,6 @@
 """The tap's boundaries end a run with one line naming the problem and the fix (exit code 1), never a
 traceback and never a secret: a malformed --config file, an environment variable that does not parse, a
---state file that is not a state, and JSON-schema validation of secret settings."""
+--state or --catalog file that is not one, and JSON-schema validation of secret settings."""
 
 from __future__ import annotations
 
@@ -87,6 +87,15 @@ def test_a_state_file_that_is_not_a_state_is_one_line(tmp_path: Path, state_text
     error = _run(tmp_path, json.dumps(GOOD), "--state", str(state))
     assert expected in error
     assert "or no state, for a full backfill" in error
+
+
+@pytest.mark.parametrize("catalog_text", ['{"streams": [{"stream": "invoices"}]}', "[]", "{"])
+def test_a_catalog_file_that_is_not_a_catalog_is_one_line(tmp_path: Path, catalog_text: str) -> None:
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text(catalog_text)
+    error = _run(tmp_path, json.dumps(GOOD), "--catalog", str(catalog))
+    assert "The --catalog file is not" in error
+    assert "tap-quickbooks-cdc --discover" in error
 
 
 def test_validation_of_secret_settings_never_prints_their_values(tmp_path: Path) -> None:
