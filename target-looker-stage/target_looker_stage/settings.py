@@ -108,7 +108,7 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
     th.Property(
         "looker_sql_runner_connection",
         th.StringType,
-        description="Opt-in SQL Runner load through this Looker connection: not implemented yet.",
+        description="Opt-in: also upsert every committed batch through SQL Runner on this Looker connection.",
     ),
     th.Property(
         "warehouse_uri",

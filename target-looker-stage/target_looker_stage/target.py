@@ -14,8 +14,10 @@ import sys
 import typing as t
 from collections import Counter
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import msgspec
+import pyarrow as pa
 from singer_sdk.exceptions import (
     InvalidJSONSchema,
     InvalidRecord,
@@ -32,8 +34,12 @@ from target_looker_stage.settings import CONFIG_SCHEMA
 from target_looker_stage.sinks import LookerStageSink
 from target_looker_stage.stage import StageWriter
 from target_looker_stage.storage.factory import open_storage
+from target_looker_stage.table_spec import TableSpec
 from target_looker_stage.warehouse.base import Warehouse
 from target_looker_stage.warehouse.factory import open_warehouse
+
+if TYPE_CHECKING:
+    from target_looker_stage.looker.sql_runner import SqlRunnerLoader
 
 #: STATE out as it came in: ``Decimal`` as its exact number text (``0.10`` stays ``0.10``).
 _STATE_ENCODER = msgspec.json.Encoder(decimal_format="number")
@@ -69,6 +75,7 @@ class TargetLookerStage(Target):
         self.looker: LookerSettings = parse_looker_settings(self.config)
         if not self.looker.enabled:
             self.logger.info("looker: refresh off (%s)", self.looker.off_reason)
+        self._sql_runner: SqlRunnerLoader | None = None
 
     # -- settings
     @property
@@ -112,10 +119,31 @@ class TargetLookerStage(Target):
         return self._warehouse
 
     # -- drains and state
-    def record_committed_batch(self, stream_name: str, *, rows: int, files: int) -> None:
-        """Called by a sink after its batch is staged and committed."""
+    def record_committed_batch(
+        self,
+        stream_name: str,
+        *,
+        rows: int,
+        files: int,
+        spec: TableSpec | None = None,
+        table: pa.Table | None = None,
+    ) -> None:
+        """Called by a sink after its batch is staged and committed (before its STATE). The opt-in SQL Runner
+        load upserts the same rows through Looker here: a failure leaves no STATE; the replay repeats it."""
         self._pending_rows[stream_name] += rows
         self._pending_files += files
+        if self.looker.sql_runner_connection and spec is not None and table is not None:
+            if self._sql_runner is None:
+                from target_looker_stage.looker.sql_runner import SqlRunnerLoader  # noqa: PLC0415 (only when on)
+
+                self._sql_runner = SqlRunnerLoader(self.looker)
+            statements = self._sql_runner.load(spec, table)
+            self.logger.info(
+                "looker: SQL Runner upserted %d row(s) of '%s' in %d statement(s)",
+                rows,
+                stream_name,
+                statements,
+            )
 
     def after_batches_committed(self, streams: t.Sequence[str]) -> None:
         """Hook point, called once per drain after every batch is committed and before STATE is relayed.

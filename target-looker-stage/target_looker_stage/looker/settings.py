@@ -121,7 +121,10 @@ def parse_looker_settings(config: Mapping[str, Any]) -> LookerSettings:
     """The Looker part of the target's config, validated; ConfigError (one line) for a bad value."""
     refresh = _choice(config, "looker_refresh", REFRESH_MODES, None)
     base_url = str(config.get("looker_base_url") or "").strip().rstrip("/")
-    if refresh == "never":
+    connection = config.get("looker_sql_runner_connection")
+    if connection and not base_url:
+        _fail("looker_sql_runner_connection is set but looker_base_url is not: set both")
+    if refresh == "never" and not connection:
         return LookerSettings(enabled=False, off_reason="looker_refresh is 'never'")
     if not base_url:
         if refresh == "after_load":
@@ -143,9 +146,9 @@ def parse_looker_settings(config: Mapping[str, Any]) -> LookerSettings:
         _fail(
             f"{' and '.join(missing)} not set: use the API keys (Admin > Users > Edit keys) of a Looker user"
         )
-    connection = config.get("looker_sql_runner_connection")
     return LookerSettings(
-        enabled=True,
+        enabled=refresh != "never",
+        off_reason="looker_refresh is 'never'" if refresh == "never" else "",
         base_url=base_url,
         client_id=client_id,
         client_secret=client_secret,
