@@ -114,7 +114,22 @@ CONFIG_SCHEMA: dict[str, t.Any] = th.PropertiesList(
     th.Property(
         "webhook_inbox",
         th.StringType,
-        description="Reserved for the webhook inbox (path); read by a later version, ignored today.",
+        description=(
+            "Where the webhook receiver stores verified events: a SQLite file path or postgresql://... "
+            "(several receivers share one inbox)."
+        ),
+    ),
+    th.Property(
+        "webhook_verifier_token",
+        th.StringType,
+        secret=True,
+        description="The Intuit app's webhook verifier token: checks each delivery's intuit-signature.",
+    ),
+    th.Property(
+        "webhook_max_body_bytes",
+        th.IntegerType,
+        default=1048576,
+        description="Largest webhook body the receiver reads (default 1 MiB); a larger one is answered 413.",
     ),
     th.Property(
         "throttle_wait_seconds",
