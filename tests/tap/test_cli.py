@@ -22,7 +22,8 @@ def test_about_lists_the_settings_with_descriptions() -> None:
     assert done.returncode == 0
     about = json.loads(done.stdout)
     settings = about["settings"]["properties"]
-    assert settings["webhook_inbox"]["description"].startswith("Reserved for the webhook inbox")
+    assert settings["webhook_inbox"]["description"].startswith("Where the webhook receiver stores")
+    assert settings["webhook_verifier_token"]["secret"] is True
     assert settings["client_secret"]["secret"] is True
 
 
