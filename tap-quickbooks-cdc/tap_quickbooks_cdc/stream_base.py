@@ -57,7 +57,7 @@ def check_state_document(state: object) -> None:
         kind = _json_kind(bookmarks)
         raise ConfigError(f"The state's 'bookmarks' is a JSON {kind}, not an object: {_STATE_FIX}.")
     for name, stream_state in bookmarks.items():
-        where = f"The state's bookmarks for stream '{name}'"
+        where = f"The state's bookmarks for stream {name!r}"
         if not isinstance(stream_state, dict):
             raise ConfigError(f"{where} are a JSON {_json_kind(stream_state)}, not an object: {_STATE_FIX}.")
         partitions = stream_state.get("partitions", [])
@@ -103,7 +103,7 @@ def realm_state_problem(state: t.Mapping[str, t.Any], realm_id: str) -> str | No
                 if value is None or (isinstance(value, str) and _is_date_time(value)):
                     continue
                 return (
-                    f"the state's '{key}' of stream '{name}' is not an ISO date-time (a JSON "
+                    f"the state's '{key}' of stream {name!r} is not an ISO date-time (a JSON "
                     f"{_json_kind(value)}): fix or remove that bookmark in the state (e.g. `meltano state "
                     "edit`), or run without state for a full backfill."
                 )

@@ -46,48 +46,62 @@ json_values = st.recursive(
 
 
 def planted(secret: str) -> st.SearchStrategy[t.Any]:
-    """The secret as a secret setting's value, right or wrongly typed, or inside a wrong structure."""
-    return st.sampled_from(
-        [secret, [secret], {"value": secret}, f" {secret}\n", NUMERIC_SECRET, [NUMERIC_SECRET], None, ""]
-    )
+    """The secret as a secret setting's value: right, wrongly typed, or inside a wrong structure."""
+    wrong = [[secret], {"value": secret}, f" {secret}\n", NUMERIC_SECRET, [NUMERIC_SECRET], None, ""]
+    return st.just(secret) | st.sampled_from(wrong)
+
+
+def valid_or(valid: t.Any, *others: st.SearchStrategy[t.Any]) -> st.SearchStrategy[t.Any]:
+    return st.one_of(st.just(valid), *others, json_values)
 
 
 company = st.fixed_dictionaries(
-    {},
-    optional={
-        "realm_id": st.sampled_from(REALMS) | json_values,
-        "refresh_token": planted(SEED),
-        "extra": json_values,
-    },
+    {"realm_id": valid_or("123", st.sampled_from(REALMS)), "refresh_token": planted(SEED)},
+    optional={"extra": json_values},
 )
-companies = (
-    st.lists(company | json_values, max_size=3)
-    | st.builds(lambda items: json.dumps(items, default=str), st.lists(company, min_size=1, max_size=2))
-    | st.just(f'[{{"realm_id": "123", "refresh_token": "{SEED}"')  # a JSON string with a typo
-    | json_values
+companies = st.one_of(
+    st.lists(company, min_size=1, max_size=3),
+    st.lists(company | json_values, max_size=3),
+    st.builds(lambda items: json.dumps(items, default=str), st.lists(company, min_size=1, max_size=2)),
+    st.just(f'[{{"realm_id": "123", "refresh_token": "{SEED}"'),  # a JSON string with a typo
+    json_values,
 )
 times = st.sampled_from(["2024-01-01T00:00:00Z", "2024-01-01", "0001-01-01T00:00:00+01:00", "soon"])
 numbers = st.integers(-5, 2000) | st.floats(allow_nan=True) | st.decimals(allow_nan=True, places=2)
-configs = st.fixed_dictionaries(
-    {},
-    optional={
-        "client_id": st.just("app-id") | json_values,
-        "client_secret": planted(CLIENT_SECRET),
-        "companies": companies,
-        "realm_id": st.sampled_from(REALMS) | json_values,
-        "refresh_token": planted(SEED),
-        "environment": st.sampled_from(["production", "sandbox", "staging"]) | json_values,
-        "api_base_url": st.just("http://127.0.0.1:9") | json_values,
-        "token_store": st.just("/tmp/never-written.json") | json_values,  # never opened
-        "start_date": times | json_values,
-        "requests_per_minute": numbers | json_values,
-        "max_concurrent_requests": numbers,
-        "cdc_cursor_margin_seconds": numbers,
-        "query_only_refresh_hours": numbers,
-        "max_retries": numbers,
-        "unknown_setting": json_values,
-    },
-)
+#: A valid config, and per setting what a config may hold instead.
+VALID_CONFIG: dict[str, t.Any] = {
+    "client_id": "app-id",
+    "client_secret": CLIENT_SECRET,
+    "companies": [{"realm_id": "123", "refresh_token": SEED}],
+}
+SETTING_VALUES: dict[str, st.SearchStrategy[t.Any]] = {
+    "client_id": valid_or("app-id"),
+    "client_secret": planted(CLIENT_SECRET),
+    "companies": companies,
+    "realm_id": valid_or("456"),
+    "refresh_token": planted(SEED),
+    "environment": valid_or("sandbox", st.just("staging")),
+    "api_base_url": valid_or("http://127.0.0.1:9"),
+    "token_store": valid_or("/tmp/never-written.json"),  # never opened
+    "start_date": times | json_values,
+    "requests_per_minute": numbers | json_values,
+    "max_concurrent_requests": numbers,
+    "cdc_cursor_margin_seconds": numbers,
+    "query_only_refresh_hours": numbers,
+    "max_retries": numbers,
+    "unknown_setting": json_values,
+}
+
+
+@st.composite
+def configs(draw: st.DrawFn) -> dict[str, t.Any]:
+    """A valid config (or none) with a few settings replaced by any value and a few removed."""
+    config = json.loads(json.dumps(VALID_CONFIG)) if draw(st.booleans()) else {}
+    for key in draw(st.lists(st.sampled_from(sorted(SETTING_VALUES)), max_size=4, unique=True)):
+        config[key] = draw(SETTING_VALUES[key])
+    for key in draw(st.lists(st.sampled_from(sorted(VALID_CONFIG)), max_size=1)):
+        config.pop(key, None)
+    return config
 
 
 def check(config: dict[str, t.Any]) -> Settings | ConfigError:
@@ -114,12 +128,12 @@ def assert_clean(outcome: Settings | ConfigError) -> None:
         assert outcome.client_secret.strip() == outcome.client_secret
 
 
-@given(configs)
+@given(configs())
 def test_any_config_gives_settings_or_one_clean_line(config: dict[str, t.Any]) -> None:
     assert_clean(check(config))
 
 
-@given(configs, st.integers(0, 400), st.sampled_from(["", "}", ",", '"', "\\", "{"]))
+@given(configs(), st.integers(0, 400), st.sampled_from(["", "}", ",", '"', "\\", "{"]))
 def test_any_config_text_gives_settings_or_one_clean_line(
     config: dict[str, t.Any], cut: int, inserted: str
 ) -> None:
@@ -134,7 +148,7 @@ def test_any_config_text_gives_settings_or_one_clean_line(
 
 
 @settings(max_examples=20)
-@given(configs)
+@given(configs())
 def test_the_tap_constructor_fails_bad_configs_with_one_clean_line(config: dict[str, t.Any]) -> None:
     assume(isinstance(check(dict(config)), ConfigError))  # good ones would build every stream (slow)
     with pytest.raises(ConfigError) as caught:
@@ -148,38 +162,54 @@ GOOD_CONFIG = {
     "companies": [{"realm_id": realm, "refresh_token": SEED} for realm in REALMS],
     "start_date": "2024-01-01T00:00:00Z",
 }
-STREAM_NAMES = ["invoices", "customers", "tax_codes", "not_a_stream"]
-bookmark_values = (
+STREAM_NAMES = ["invoices", "customers", "tax_codes", "not_a_stream", "two\nlines"]
+bookmark_values = st.one_of(
     st.sampled_from(
-        ["2026-11-25T10:58:00+00:00", "2026-11-25T10:58:00", "2026-11-25", "2099-01-01T00:00:00Z"]
-    )
-    | json_values
+        [
+            "2026-11-25T10:58:00+00:00",  # CDC
+            "2026-11-25T02:58:00-08:00",
+            "2026-10-01T00:00:00Z",  # older than CDC's window: query
+            "2026-11-25T10:58:00",  # naive: UTC
+            "2026-11-25",
+            "2099-01-01T00:00:00Z",  # future
+        ]
+    ),
+    json_values,
 )
-partitions = st.fixed_dictionaries(
-    {},
+contexts = st.sampled_from([{"realm_id": realm} for realm in REALMS])
+partition = st.fixed_dictionaries(
+    {"context": contexts},
     optional={
-        "context": st.sampled_from([{"realm_id": r} for r in REALMS]) | json_values,
         "cdc_cursor": bookmark_values,
         "replication_key": st.just("last_updated_at") | json_values,
         "replication_key_value": bookmark_values,
         "queried_at": bookmark_values,
-        "progress_markers": st.just({}) | json_values,
+        "progress_markers": st.just({"Note": "Progress is not resumable if interrupted."}),
     },
 )
-stream_states = st.fixed_dictionaries(
-    {}, optional={"partitions": st.lists(partitions, max_size=3) | json_values}
+odd_partition = st.fixed_dictionaries(
+    {}, optional={"context": json_values, "cdc_cursor": bookmark_values, "progress_markers": json_values}
 )
-states = (
+well_shaped_stream = st.fixed_dictionaries(
+    {"partitions": st.lists(partition, min_size=1, max_size=2, unique_by=lambda p: str(p["context"]))},
+    optional={"replication_key_value": bookmark_values},
+)
+stream_state = st.one_of(
+    well_shaped_stream,
+    well_shaped_stream,
     st.fixed_dictionaries(
-        {},
-        optional={
-            "bookmarks": st.dictionaries(
-                st.sampled_from(STREAM_NAMES), stream_states | json_values, max_size=3
-            )
-            | json_values
-        },
-    )
-    | json_values
+        {}, optional={"partitions": st.lists(partition | odd_partition, max_size=2) | json_values}
+    ),
+)
+well_shaped = st.fixed_dictionaries(
+    {"bookmarks": st.dictionaries(st.sampled_from(STREAM_NAMES), stream_state, max_size=4)}
+)
+states = st.one_of(
+    well_shaped,
+    well_shaped,
+    well_shaped,
+    st.fixed_dictionaries({}, optional={"bookmarks": json_values}),
+    json_values,
 )
 
 
@@ -220,7 +250,7 @@ def test_the_command_line_ends_bad_configs_with_one_line_and_exit_1(data: st.Dat
         as_read = json.loads(json.dumps(config, default=str), parse_float=Decimal)
         return isinstance(check(as_read), ConfigError)
 
-    bad_configs = [data.draw(configs.filter(bad)) for _ in range(3)]
+    bad_configs = [data.draw(configs().filter(bad)) for _ in range(3)]
     with tempfile.TemporaryDirectory() as folder:
         runs = []
         for number, config in enumerate(bad_configs):  # in parallel: about one start-up's time in all
