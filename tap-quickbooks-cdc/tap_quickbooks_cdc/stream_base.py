@@ -111,9 +111,10 @@ def realm_state_problem(state: t.Mapping[str, t.Any], realm_id: str) -> str | No
 
 
 def _is_date_time(text: str) -> bool:
+    """Parses, and converts to the UTC bookmark text (year 1 at +01:00 parses but has no UTC form)."""
     try:
-        parse_time(text)
-    except ValueError:
+        to_utc_text(parse_time(text))
+    except (ValueError, OverflowError):
         return False
     return True
 

@@ -172,6 +172,7 @@ bookmark_values = st.one_of(
             "2026-11-25T10:58:00",  # naive: UTC
             "2026-11-25",
             "2099-01-01T00:00:00Z",  # future
+            "0001-01-01T00:00:00+01:00",  # parses, but has no UTC form
         ]
     ),
     json_values,
