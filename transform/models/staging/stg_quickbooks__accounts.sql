@@ -1,3 +1,8 @@
+-- Chart of accounts, one row per account per company (inactive accounts kept: old transactions post to them).
+with accounts as (
+    {{ live_rows('accounts') }}
+)
+
 select
     realm_id,
     "Id" as account_id,
@@ -6,8 +11,9 @@ select
     "AccountType" as account_type,
     "AccountSubType" as account_sub_type,
     "Classification" as classification,
-    cast("CurrentBalance" as decimal(38, 9)) as current_balance,
+    coalesce("SubAccount", false) as is_sub_account,
+    {{ ref_id('ParentRef') }} as parent_account_id,
+    {{ money('"CurrentBalance"') }} as current_balance,
     coalesce("Active", true) as is_active,
     cast(last_updated_at as timestamp) as updated_at
-from {{ source('quickbooks', 'accounts') }}
-where _sdc_deleted_at is null
+from accounts

@@ -1,13 +1,13 @@
+with invoices as (
+    {{ live_rows('invoices') }}
+)
+
 select
-    realm_id,
-    "Id" as invoice_id,
-    "DocNumber" as doc_number,
-    cast("TxnDate" as date) as transaction_date,
-    cast("DueDate" as date) as due_date,
-    "CustomerRef" ->> 'value' as customer_id,
-    "CurrencyRef" ->> 'value' as currency_code,
-    cast("TotalAmt" as decimal(38, 9)) as total_amount,
-    cast("Balance" as decimal(38, 9)) as balance,
-    cast(last_updated_at as timestamp) as updated_at
-from {{ source('quickbooks', 'invoices') }}
-where _sdc_deleted_at is null
+    {{ transaction_header() }},
+    {{ ref_id('CustomerRef') }} as customer_id,
+    {{ optional_ref_id(source('quickbooks', 'invoices'), 'ARAccountRef') }} as ar_account_id,
+    cast(coalesce("DueDate", "TxnDate") as date) as due_date,
+    {{ json_money('"TxnTaxDetail"', ['TotalTax']) }} as total_tax,
+    {{ money('"Balance"') }} as balance,
+    {{ ref_id('CurrencyRef') }} as currency_code
+from invoices

@@ -1,10 +1,11 @@
+with payments as (
+    {{ live_rows('payments') }}
+)
+
 select
-    realm_id,
-    "Id" as payment_id,
-    cast("TxnDate" as date) as transaction_date,
-    "CustomerRef" ->> 'value' as customer_id,
-    cast("TotalAmt" as decimal(38, 9)) as total_amount,
-    cast("UnappliedAmt" as decimal(38, 9)) as unapplied_amount,
-    cast(last_updated_at as timestamp) as updated_at
-from {{ source('quickbooks', 'payments') }}
-where _sdc_deleted_at is null
+    {{ transaction_header() }},
+    {{ ref_id('CustomerRef') }} as customer_id,
+    {{ ref_id('DepositToAccountRef') }} as deposit_account_id,
+    {{ ref_id('ARAccountRef') }} as ar_account_id,
+    {{ money('"UnappliedAmt"') }} as unapplied_amount
+from payments

@@ -1,0 +1,44 @@
+{# Date math that differs between DuckDB and PostgreSQL. #}
+
+{# Whole days from `start` to `end` (dates). #}
+{% macro days_between(start, end) -%}
+    {{ return(adapter.dispatch('days_between', 'qbo_looker')(start, end)) }}
+{%- endmacro %}
+
+{% macro default__days_between(start, end) -%}
+    (cast({{ end }} as date) - cast({{ start }} as date))
+{%- endmacro %}
+
+{% macro duckdb__days_between(start, end) -%}
+    date_diff('day', cast({{ start }} as date), cast({{ end }} as date))
+{%- endmacro %}
+
+{# The last day of the month of the date `expr`. #}
+{% macro month_last_day(expr) -%}
+    {{ return(adapter.dispatch('month_last_day', 'qbo_looker')(expr)) }}
+{%- endmacro %}
+
+{% macro default__month_last_day(expr) -%}
+    cast(date_trunc('month', cast({{ expr }} as timestamp)) + interval '1 month' - interval '1 day' as date)
+{%- endmacro %}
+
+{% macro duckdb__month_last_day(expr) -%}
+    last_day(cast({{ expr }} as date))
+{%- endmacro %}
+
+{# The first day of the month of the date `expr`. #}
+{% macro month_first_day(expr) -%}
+    cast(date_trunc('month', cast({{ expr }} as timestamp)) as date)
+{%- endmacro %}
+
+{# A from-clause item: one row per `step` ('day' or 'month') from `start` to `end`, as `<alias>.series_value`. #}
+{% macro date_series(start, end, step, alias) -%}
+    generate_series(cast({{ start }} as timestamp), cast({{ end }} as timestamp), interval '1 {{ step }}')
+        as {{ alias }}(series_value)
+{%- endmacro %}
+
+{# The aging date: the dbt var `as_of_date` (YYYY-MM-DD), by default today. #}
+{% macro as_of_date() -%}
+    {%- set value = var('as_of_date', none) -%}
+    {%- if value -%}cast('{{ value }}' as date){%- else -%}current_date{%- endif -%}
+{%- endmacro %}

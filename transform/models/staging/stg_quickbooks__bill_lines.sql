@@ -1,0 +1,2 @@
+-- bill Line array unnested: account- and item-based expense lines.
+{{ expense_lines('bills') }}

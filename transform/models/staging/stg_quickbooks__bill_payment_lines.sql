@@ -1,0 +1,2 @@
+-- bill_payment lines: one row per line and linked transaction (the documents it pays).
+{{ linked_lines('bill_payments') }}

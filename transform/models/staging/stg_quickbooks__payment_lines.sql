@@ -1,0 +1,2 @@
+-- payment lines: one row per line and linked transaction (the documents it pays).
+{{ linked_lines('payments') }}

@@ -1,0 +1,2 @@
+-- refund_receipt Line array unnested: item lines (group lines' inner lines too), discounts, subtotals.
+{{ sales_lines('refund_receipts') }}

@@ -1,0 +1,2 @@
+-- sales_receipt Line array unnested: item lines (group lines' inner lines too), discounts, subtotals.
+{{ sales_lines('sales_receipts') }}
