@@ -55,9 +55,13 @@ def normalise_time(text: str) -> str:
             raise TimeFormatError("is not an ISO 8601 date-time") from None
         if parsed.tzinfo is None:
             raise TimeFormatError("has no UTC offset")
+        try:
+            utc = to_utc_text(parsed)
+        except OverflowError:
+            raise TimeFormatError("is out of range") from None
         if len(_utc_cache) > 100_000:
             _utc_cache.clear()
-        cached = _utc_cache[text] = to_utc_text(parsed)
+        cached = _utc_cache[text] = utc
     return cached
 
 
@@ -77,7 +81,7 @@ def record_id(obj: t.Mapping[str, t.Any], realm_id: str, entity: str) -> str:
     if type(value) is int:
         return str(value)
     problem = "has no Id" if value is None or value == "" else f"has an Id of type {type(value).__name__}"
-    raise _refused(realm_id, f"a {entity} object {problem}, so it cannot be keyed or de-duplicated")
+    raise _refused(realm_id, f"{entity} object {problem}, so it cannot be keyed or de-duplicated")
 
 
 def _meta_time(obj: t.Mapping[str, t.Any], field: str, realm_id: str, entity: str) -> str | None:
