@@ -19,6 +19,7 @@ import duckdb
 import paramiko
 import pyarrow as pa
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 import pytest
 
 from target_looker_stage.errors import WarehouseError
@@ -240,6 +241,8 @@ def test_pyarrow_and_duckdb_read_the_stage_alike_with_realm_id_a_string(
     table = ds.dataset(folder, format="parquet", partitioning=reader_partitioning()).to_table()
     assert table.schema.field("realm_id").type == pa.string()
     from_pyarrow = sorted((r["realm_id"], r["Id"]) for r in table.select(["realm_id", "Id"]).to_pylist())
+    read_table = pq.read_table(folder, partitioning=reader_partitioning(), columns=["realm_id", "Id"])
+    assert sorted((r["realm_id"], r["Id"]) for r in read_table.to_pylist()) == from_pyarrow
 
     query = (
         'SELECT typeof(realm_id), realm_id, "Id" FROM read_parquet(?, hive_partitioning = true, '
