@@ -253,7 +253,7 @@ def test_unknown_model_view_and_datagroup_are_one_line_each_naming_them(
     assert "model 'sales' is not among finance" in failed["looker: datagroup sales::qbo_etl"]
     assert "HTTP 404" in failed["looker: pdt finance/nope"]
     assert "view 'nope'" in failed["looker: pdt finance/nope"]
-    assert "HTTP 400" in failed["looker: pdt finance/plain_view"]
+    assert "HTTP 500 after 1 retry: An error has occurred." in failed["looker: pdt finance/plain_view"]
     assert "persisted derived table" in failed["looker: pdt finance/plain_view"]
     assert "looker: datagroup finance::qbo_etl triggered" in looker_lines(run)
 

@@ -4,6 +4,7 @@ string values, no looker.ini, no LOOKERSDK_* variables, no error-documentation f
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -170,3 +171,61 @@ def test_a_pdt_poll_loop_longer_than_a_token_logs_in_again_and_never_uses_an_exp
         assert all(c.token_live for c in sim.calls if not c.path.endswith("/login"))
         assert sim.logins() >= 2
         assert (sim.calls[-1].method, sim.calls[-1].path) == ("DELETE", "/api/logout")
+
+
+def _datagroup_settings(sim: LookerSimulator) -> Any:
+    return parse_looker_settings(
+        {
+            "looker_base_url": sim.base_url,
+            "looker_client_id": sim.client_id,
+            "looker_client_secret": sim.client_secret,
+            "looker_datagroups": ["finance::qbo_etl"],
+        }
+    )
+
+
+def test_a_token_looker_ends_before_its_time_is_replaced_by_one_fresh_login() -> None:
+    with LookerSimulator(LookerSimConfig()) as sim:
+        sim.inject(method="PATCH", path_prefix="/api/4.0/datagroups", status=401, times=1)
+        report = run_refresh(_datagroup_settings(sim), records=1, logger=logging.getLogger("test.looker"))
+
+        assert not report.failed, report.lines()
+        assert [c.status for c in sim.calls if c.method == "PATCH"] == [401, 200]
+        assert sim.logins() == 2
+
+
+def test_a_fractional_retry_after_is_honoured() -> None:
+    with LookerSimulator(LookerSimConfig()) as sim:
+        sim.inject(method="GET", path_prefix="/api/4.0/datagroups", status=429, times=1, retry_after=0.4)
+        report = run_refresh(_datagroup_settings(sim), records=1, logger=logging.getLogger("test.looker"))
+
+        assert not report.failed, report.lines()
+        first, second = [c for c in sim.calls if c.path == "/api/4.0/datagroups"]
+        assert (first.status, second.status) == (429, 200)
+        assert second.at - first.at >= 0.35
+
+
+def test_a_pdt_status_check_failing_for_a_while_is_asked_again_and_the_build_still_reports_built() -> None:
+    models: dict[str, dict[str, object]] = {
+        "finance": {"datagroups": [], "views": {"ar": PdtView(build_seconds=1.0)}}
+    }
+    with LookerSimulator(LookerSimConfig(models=models)) as sim:
+        settings = parse_looker_settings(
+            {
+                "looker_base_url": sim.base_url,
+                "looker_client_id": sim.client_id,
+                "looker_client_secret": sim.client_secret,
+                "looker_pdts": [{"model": "finance", "view": "ar"}],
+            }
+        )
+        outage = threading.Timer(
+            0.25, lambda: sim.inject(method="GET", path_prefix="/api/4.0/derived_table/", status=503, times=4)
+        )
+        outage.start()
+        report = run_refresh(settings, records=1, logger=logging.getLogger("test.looker"))
+        outage.join()
+
+        assert [(i.name, i.status) for i in report.items] == [("finance/ar", "built")], report.lines()
+        statuses = [c.status for c in sim.calls if c.path.endswith("/status")]
+        assert statuses.count(503) == 4
+        assert statuses[-1] == 200

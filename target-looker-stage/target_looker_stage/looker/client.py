@@ -23,11 +23,13 @@ import logging
 import random
 from collections.abc import Collection, Iterator, MutableMapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import looker_sdk
 import requests
 from looker_sdk.rtl import api_settings, transport
+from looker_sdk.rtl.auth_session import AuthSession
 from looker_sdk.rtl.auth_token import AuthToken
 from looker_sdk.rtl.requests_transport import NullAuth, RequestsTransport
 from looker_sdk.sdk.api40.methods import Looker40SDK
@@ -41,6 +43,10 @@ API_PREFIX = "/api/4.0"
 LOGIN_PATH = f"{API_PREFIX}/login"
 #: POST endpoints whose repetition is harmless, so a 5xx may be retried (a login only mints a token).
 SAFE_POST_PREFIXES = (LOGIN_PATH,)
+#: PDT calls: Looker answers its generic 500 "An error has occurred." for a view that is not a persisted
+#: derived table, so a 5xx there is retried once, not four times (a status poll is repeated next round).
+PDT_PREFIX = f"{API_PREFIX}/derived_table/"
+PDT_STATUS_RETRIES = 1
 USER_AGENT_SOURCE = "target-looker-stage"
 
 
@@ -66,6 +72,13 @@ class LookerRetry(Retry):
         if status_code == 429:
             return bool(self.total)
         return super().is_retry(method, status_code, has_retry_after)
+
+    def parse_retry_after(self, retry_after: str) -> float:
+        """Also fractional seconds (``0.5``), which urllib3 would reject as an invalid header."""
+        try:
+            return min(max(float(retry_after), 0.0), float(self.retry_after_max))
+        except ValueError:
+            return super().parse_retry_after(retry_after)
 
 
 def _retry(policy: RetryPolicy, methods: Collection[str]) -> LookerRetry:
@@ -140,7 +153,9 @@ class LookerCallError(Exception):
 
     def describe(self, subject: str = "") -> str:
         """One line: what happened and what to do. ``subject`` names the item for a 404."""
-        retried = f" after {self.retries} retries" if self.retries else ""
+        retried = (
+            f" after {self.retries} {'retry' if self.retries == 1 else 'retries'}" if self.retries else ""
+        )
         detail = f": {self.detail}" if self.detail else ""
         if self.kind == "auth" and self.path == LOGIN_PATH:
             return (
@@ -233,6 +248,8 @@ class LookerTransport(RequestsTransport):
         self.redact = redact
         self.stats = stats
         self.policy = policy
+        #: The SDK's AuthSession, set by ``build_sdk``: cleared after a 401 so the next call logs in again.
+        self.auth: AuthSession | None = None
         self._prefix_length = len(settings.base_url)
 
     def request(  # noqa: PLR0917 (the SDK's Transport signature)
@@ -252,30 +269,15 @@ class LookerTransport(RequestsTransport):
             headers.update(transport_options.get("headers") or {})
             timeout = transport_options.get("timeout") or timeout
         api_path = path[self._prefix_length :] if path.startswith(self.settings.base_url) else path
-        LOGGER.debug("looker: %s %s", method.name, api_path)
-        self.stats.calls += 1
-        try:
-            response = self.session.request(
-                method.name,
-                path,
-                auth=NullAuth(),
-                params=query_params,
-                data=body,
-                headers=headers,
-                timeout=timeout,
-            )
-        except requests.RequestException as exc:
-            tries = 1 + _retries_before(exc, method.name, self.policy)
-            self.stats.calls += tries - 1
-            self.stats.retries += tries - 1
-            reason = self.redact(_unreachable_reason(exc, timeout))
-            raise LookerCallError(
-                "unreachable", method.name, api_path, detail=reason, retries=tries - 1
-            ) from None
-        history = getattr(getattr(response.raw, "retries", None), "history", ()) or ()
-        self.stats.calls += len(history)
-        self.stats.retries += len(history)
-        self.stats.throttled += sum(1 for h in history if h.status == 429) + (response.status_code == 429)
+        send = (method.name, path, api_path, query_params, body, timeout)
+        response = self._send(*send, headers)
+        if response.status_code == 401 and authenticator and self.auth is not None and api_path != LOGIN_PATH:
+            # Looker ended the token before its expires_in (a restart, a revoked key): one fresh login.
+            LOGGER.info("looker: Looker refused the session token (HTTP 401); logging in again")
+            self.auth.token = AuthToken()
+            headers.update(authenticator(transport_options or {}))
+            response = self._send(*send, headers)
+        history = _history(response)
         if not response.ok:
             message, fields = _error_body(response.content)
             raise LookerCallError(
@@ -296,6 +298,46 @@ class LookerTransport(RequestsTransport):
         if encoding:
             result.encoding = encoding
         return result
+
+    def _send(  # noqa: PLR0917 (one request, as the SDK hands it over)
+        self,
+        method: str,
+        path: str,
+        api_path: str,
+        query_params: MutableMapping[str, str] | None,
+        body: bytes | None,
+        timeout: int,
+        headers: dict[str, str],
+    ) -> requests.Response:
+        """One request through the retrying session; the tries it took are counted in ``stats``."""
+        LOGGER.debug("looker: %s %s", method, api_path)
+        self.stats.calls += 1
+        try:
+            response = self.session.request(
+                method,
+                path,
+                auth=NullAuth(),
+                params=query_params,
+                data=body,
+                headers=headers,
+                timeout=timeout,
+            )
+        except requests.RequestException as exc:
+            tries = 1 + _retries_before(exc, method, self.policy)
+            self.stats.calls += tries - 1
+            self.stats.retries += tries - 1
+            reason = self.redact(_unreachable_reason(exc, timeout))
+            raise LookerCallError("unreachable", method, api_path, detail=reason, retries=tries - 1) from None
+        history = _history(response)
+        self.stats.calls += len(history)
+        self.stats.retries += len(history)
+        self.stats.throttled += sum(1 for h in history if h.status == 429) + (response.status_code == 429)
+        return response
+
+
+def _history(response: requests.Response) -> tuple[Any, ...]:
+    """urllib3's record of the failed tries behind this response (429s and 5xx that were retried)."""
+    return tuple(getattr(getattr(response.raw, "retries", None), "history", ()) or ())
 
 
 def _retries_before(exc: requests.RequestException, method: str, policy: RetryPolicy) -> int:
@@ -333,6 +375,8 @@ def make_session(policy: RetryPolicy, base_url: str) -> requests.Session:
     session.mount(base_url, HTTPAdapter(max_retries=_retry(policy, idempotent)))
     for prefix in SAFE_POST_PREFIXES:
         session.mount(f"{base_url}{prefix}", HTTPAdapter(max_retries=_retry(policy, {*idempotent, "POST"})))
+    pdt = replace(policy, retries=min(policy.retries, PDT_STATUS_RETRIES))
+    session.mount(f"{base_url}{PDT_PREFIX}", HTTPAdapter(max_retries=_retry(pdt, idempotent)))
     return session
 
 
@@ -349,8 +393,9 @@ def build_sdk(
         stats=stats or CallStats(),
         policy=policy,
     )
+    http.auth = AuthSession(api, http, looker_sdk.rtl.serialize.deserialize40, "4.0")
     return Looker40SDK(
-        looker_sdk.rtl.auth_session.AuthSession(api, http, looker_sdk.rtl.serialize.deserialize40, "4.0"),
+        http.auth,
         looker_sdk.rtl.serialize.deserialize40,
         looker_sdk.rtl.serialize.serialize40,
         http,

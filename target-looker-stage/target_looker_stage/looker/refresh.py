@@ -38,6 +38,10 @@ TERMINAL_OK = "complete"
 TERMINAL_FAILED = ("error", "killed")
 #: Consecutive "unknown" statuses after which a build counts as lost.
 UNKNOWN_LIMIT = 3
+#: Consecutive failed status checks (5xx, 429, connection) after which a build is reported failed.
+CHECK_FAILURE_LIMIT = 5
+#: Looker's answer to starting a view that is not a persisted derived table (or has no PDT API Control).
+GENERIC_ERROR = "An error has occurred."
 
 
 @dataclass(frozen=True)
@@ -135,6 +139,7 @@ class _Build:
     materialization_id: str
     started: float
     unknown: int = 0
+    check_failures: int = 0
 
 
 def _build_pdts(
@@ -159,7 +164,9 @@ def _build_pdts(
                 f"check looker_pdts: model '{spec.model}', view '{spec.view}' (a persisted derived table)"
             )
             detail = exc.describe(subject)
-            item.status, item.detail = "failed", detail if exc.kind != "rejected" else f"{detail}; {subject}"
+            if exc.kind == "rejected" or exc.detail == GENERIC_ERROR:
+                detail = f"{detail}; {subject}, with 'Enable PDT API Control' on its connection"
+            item.status, item.detail = "failed", detail
             continue
         if not started.materialization_id:
             status, message = _status(started.resp_text)
@@ -185,8 +192,13 @@ def _check(sdk: Looker40SDK, build: _Build, timeout_seconds: int) -> bool:
     except LookerCallError as exc:
         if exc.aborts_batch:
             raise
+        build.check_failures += 1
+        transient = exc.kind in ("server", "throttled", "unreachable")
+        if transient and build.check_failures < CHECK_FAILURE_LIMIT and elapsed <= timeout_seconds:
+            return False  # asked again next round, with the loop's growing delay
         item.status, item.detail = "failed", f"status check: {exc.describe()}"
         return True
+    build.check_failures = 0
     if status == TERMINAL_OK:
         item.status, item.seconds = "built", elapsed
         return True
