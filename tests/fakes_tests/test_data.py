@@ -102,7 +102,8 @@ def test_payments_reduce_their_invoices_balance_by_the_applied_amount(sim: QboSi
     payments = _records(sim, "Payment")
     applied: dict[str, Decimal] = {}
     for payment in payments:
-        assert payment["TotalAmt"] == sum((line["Amount"] for line in payment["Line"]), Decimal(0))
+        applied_here = sum((line["Amount"] for line in payment["Line"]), Decimal(0))
+        assert payment["TotalAmt"] == applied_here + payment["UnappliedAmt"]
         for line in payment["Line"]:
             [link] = line["LinkedTxn"]
             assert link["TxnType"] == "Invoice"
@@ -123,10 +124,11 @@ def test_bill_payments_reduce_their_bills_balance(sim: QboSimulator) -> None:
     for payment in _records(sim, "BillPayment"):
         for line in payment["Line"]:
             bill_id = line["LinkedTxn"][0]["TxnId"]
-            paid[bill_id] = line["Amount"]
+            paid[bill_id] = paid.get(bill_id, Decimal(0)) + line["Amount"]
             expected = "BillPaymentCreditCard" if payment["PayType"] == "CreditCard" else "BillPaymentCheck"
             assert bills[bill_id]["LinkedTxn"] == [{"TxnId": payment["Id"], "TxnType": expected}]
-        assert payment["TotalAmt"] == sum((line["Amount"] for line in payment["Line"]), Decimal(0))
+        if payment["Line"]:
+            assert payment["TotalAmt"] == sum((line["Amount"] for line in payment["Line"]), Decimal(0))
 
     for bill_id, bill in bills.items():
         assert bill["TotalAmt"] == sum((line["Amount"] for line in bill["Line"]), Decimal(0))
@@ -147,11 +149,15 @@ def test_journal_entries_balance(sim: QboSimulator) -> None:
 def test_documents_total_their_lines(sim: QboSimulator, entity: str) -> None:
     for record in _records(sim, entity):
         lines = [
-            ln for ln in record["Line"] if ln["DetailType"] not in {"SubTotalLineDetail", "DescriptionOnly"}
+            ln
+            for ln in record["Line"]
+            if ln.get("DetailType") not in {"SubTotalLineDetail", "DescriptionOnly"}
         ]
-        amounts = sum((ln["Amount"] for ln in lines if ln["DetailType"] != "DiscountLineDetail"), Decimal(0))
+        amounts = sum(
+            (ln["Amount"] for ln in lines if ln.get("DetailType") != "DiscountLineDetail"), Decimal(0)
+        )
         discounts = sum(
-            (ln["Amount"] for ln in lines if ln["DetailType"] == "DiscountLineDetail"), Decimal(0)
+            (ln["Amount"] for ln in lines if ln.get("DetailType") == "DiscountLineDetail"), Decimal(0)
         )
         tax = record.get("TxnTaxDetail", {}).get("TotalTax", Decimal(0))
         if entity == "SalesReceipt":

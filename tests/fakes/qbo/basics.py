@@ -62,6 +62,9 @@ class Company:
     history_start: int
     history_end: int
     name: str = ""
+    # Books for dbt_quickbooks #104/#115: a second Accounts Receivable account in the chart and a
+    # DepartmentRef on every transaction.
+    multi_ar_departments: bool = False
     _salt: int = field(init=False, default=0)
     prices: dict[int, int] = field(init=False, default_factory=dict)
     addresses: dict[int, dict[str, Any]] = field(init=False, default_factory=dict)
@@ -80,6 +83,8 @@ class Company:
 
     def __post_init__(self) -> None:
         self._salt = mix64(self.seed * 1_000_003 + int(self.realm_id))
+        if self.multi_ar_departments:
+            self.counts["Account"] += 1
         if not self.name:
             self.name = f"{COMPANY_WORDS[self._salt % len(COMPANY_WORDS)]} {COMPANY_SUFFIXES[self.index % 4]}"
 
@@ -108,6 +113,26 @@ class Company:
         sync = sync_from_key(key)
         lut = self.base_lut(entity, idx)
         return sync, (lut - sync * 3 * 3600 - (key >> 20) % 3600) if sync else lut
+
+    @property
+    def second_ar(self) -> int | None:
+        """Index of the second Accounts Receivable account (the last account), if the company has one."""
+        return self.counts["Account"] - 1 if self.multi_ar_departments else None
+
+    @property
+    def extra_expense_accounts(self) -> int:
+        """Generated expense accounts after the fixed chart."""
+        return max(self.counts["Account"] - len(ACCOUNTS) - self.multi_ar_departments, 0)
+
+    def lines_rng(self, entity: str, idx: int) -> Stream:
+        """The random stream of a document's lines alone, so its total is computable without its header."""
+        return Stream(self.key(entity, idx) ^ 0x5A1E5)
+
+    def department(self, entity: str, idx: int) -> dict[str, str] | None:
+        """DepartmentRef of every transaction of a multi-department company (None otherwise)."""
+        if not self.multi_ar_departments:
+            return None
+        return ref("Department", mix64(self.key(entity, idx) ^ 0xDE) % max(self.counts["Department"], 1))
 
     def pick(self, rng: Stream, entity: str) -> int:
         """A random existing base record index of a list entity."""
@@ -224,6 +249,7 @@ ACCOUNTS: Final = (
 )
 ACC_CHECKING, ACC_SAVINGS, ACC_AR, ACC_UNDEPOSITED, ACC_INVENTORY = 0, 1, 2, 3, 4
 ACC_AP, ACC_CARD, ACC_TAX_PAYABLE = 7, 8, 9
+SECOND_AR: Final = ("Accounts Receivable - Wholesale", "Accounts Receivable", "AccountsReceivable", "Asset")
 ACC_EQUITY, ACC_PRODUCT_INCOME, ACC_SERVICE_INCOME, ACC_DISCOUNTS, ACC_COGS = 11, 14, 15, 16, 17
 EXPENSE_ACCOUNTS: Final = tuple(range(18, 28))
 
@@ -231,6 +257,22 @@ EXPENSE_ACCOUNTS: Final = tuple(range(18, 28))
 def account_name(idx: int) -> str:
     """Name of account ``idx`` (fixed chart first, then generated expense accounts)."""
     return ACCOUNTS[idx][0] if idx < len(ACCOUNTS) else f"Expense account {idx + 1}"
+
+
+def account_row(company: Company, idx: int) -> tuple[str, str, str, str]:
+    """(Name, AccountType, AccountSubType, Classification) of account ``idx`` in this company's chart."""
+    if idx < len(ACCOUNTS):
+        return ACCOUNTS[idx]
+    if idx == company.second_ar:
+        return SECOND_AR
+    return account_name(idx), "Expense", "OtherMiscellaneousServiceCost", "Expense"
+
+
+def account_ref(company: Company, idx: int) -> dict[str, str]:
+    """Reference to account ``idx`` (the second A/R account is named per company, not in the shared cache)."""
+    if idx == company.second_ar:
+        return {"value": str(idx + 1), "name": SECOND_AR[0]}
+    return ref("Account", idx)
 
 
 def name_of(entity: str, idx: int) -> str:

@@ -29,3 +29,6 @@ class SimConfig:
     anchor: datetime | None = None
     render_cache_mb: int = 128  # serialized bodies kept for re-reads, shared by all companies
     prefetch: bool = True  # render the next query page in the background (needs the render cache)
+    # every company gets a second Accounts Receivable account and a DepartmentRef on every transaction
+    # (the duplicate-GL-lines case of dbt_quickbooks #104/#115)
+    multi_ar_departments: bool = False

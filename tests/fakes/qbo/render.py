@@ -69,7 +69,14 @@ def dumps(value: Any) -> bytes:
 
 
 def make_company(
-    seed: int, realm_id: str, *, index: int, records: int, anchor: datetime, history_days: int
+    seed: int,
+    realm_id: str,
+    *,
+    index: int,
+    records: int,
+    anchor: datetime,
+    history_days: int,
+    multi_ar_departments: bool = False,
 ) -> Company:
     """A company whose history ends at ``anchor`` and spans ``history_days``."""
     end = int(anchor.timestamp())
@@ -81,6 +88,7 @@ def make_company(
         clock=LocalClock(offset_for_company(index)),
         history_start=end - history_days * 86_400,
         history_end=end,
+        multi_ar_departments=multi_ar_departments,
     )
 
 

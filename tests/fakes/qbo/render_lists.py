@@ -11,10 +11,8 @@ from typing import Any
 
 from tests.fakes.qbo.basics import (
     ACC_COGS,
-    ACC_INVENTORY,
     ACC_PRODUCT_INCOME,
     ACC_SERVICE_INCOME,
-    ACCOUNTS,
     CLASS_NAMES,
     DEPARTMENT_NAMES,
     FIRST,
@@ -24,6 +22,7 @@ from tests.fakes.qbo.basics import (
     TERMS,
     USD,
     Company,
+    account_row,
     address,
     customer_address,
     item_is_service,
@@ -34,6 +33,7 @@ from tests.fakes.qbo.basics import (
     rint,
     share,
 )
+from tests.fakes.qbo.links import term_of
 
 ListRenderer = Callable[[Company, int], dict[str, Any]]
 
@@ -48,18 +48,8 @@ def _email(name: str) -> dict[str, str]:
 
 
 def render_account(company: Company, idx: int) -> dict[str, Any]:
-    if idx < len(ACCOUNTS):
-        name, acc_type, sub_type, classification = ACCOUNTS[idx]
-    else:
-        name, acc_type, sub_type, classification = (
-            name_of("Account", idx),
-            "Expense",
-            "OtherMiscellaneousServiceCost",
-            "Expense",
-        )
-    balance = (
-        money(company.key("Account", idx) % 5_000_000) if classification in {"Asset", "Liability"} else None
-    )
+    """CurrentBalance is 0 here; a served account carries the balance of its postings (``books.py``)."""
+    name, acc_type, sub_type, classification = account_row(company, idx)
     body: dict[str, Any] = {
         "Name": name,
         "SubAccount": False,
@@ -67,8 +57,8 @@ def render_account(company: Company, idx: int) -> dict[str, Any]:
         "Classification": classification,
         "AccountType": acc_type,
         "AccountSubType": sub_type,
-        "CurrentBalance": balance if balance is not None else money(0),
-        "CurrentBalanceWithSubAccounts": balance if balance is not None else money(0),
+        "CurrentBalance": money(0),
+        "CurrentBalanceWithSubAccounts": money(0),
         "CurrencyRef": USD,
         "domain": "QBO",
         "sparse": False,
@@ -108,7 +98,7 @@ def render_customer(company: Company, idx: int) -> dict[str, Any]:
         "PrintOnCheckName": display,
         "PrimaryPhone": _phone(company.key("Customer", idx)),
         "PrimaryEmailAddr": _email(display),
-        "SalesTermRef": ref("Term", rint(rng, company.counts["Term"])),
+        "SalesTermRef": ref("Term", term_of(company, "Customer", idx)),
     }
     if body["CompanyName"] is None:
         del body["CompanyName"]
@@ -132,7 +122,7 @@ def render_vendor(company: Company, idx: int) -> dict[str, Any]:
         "PrintOnCheckName": display,
         "PrimaryPhone": _phone(company.key("Vendor", idx)),
         "PrimaryEmailAddr": _email(display),
-        "TermRef": ref("Term", rint(rng, company.counts["Term"])),
+        "TermRef": ref("Term", term_of(company, "Vendor", idx)),
         "AcctNum": str(20_000 + idx),
     }
 
@@ -166,7 +156,8 @@ def render_item(company: Company, idx: int) -> dict[str, Any]:
         "FullyQualifiedName": name,
         "Taxable": not service,
         "UnitPrice": money(item_price(company, idx)),
-        "Type": "Service" if service else ("Inventory" if idx % 2 else "NonInventory"),
+        # Goods are non-inventory: the books post no cost of goods sold at sale time (see README).
+        "Type": "Service" if service else "NonInventory",
         "IncomeAccountRef": ref("Account", ACC_SERVICE_INCOME if service else ACC_PRODUCT_INCOME),
         "PurchaseCost": money(0) if service else money(share(item_price(company, idx), 6, 10)),
         "ExpenseAccountRef": ref("Account", ACC_COGS),
@@ -174,11 +165,8 @@ def render_item(company: Company, idx: int) -> dict[str, Any]:
         "domain": "QBO",
         "sparse": False,
     }
-    if body["Type"] == "Inventory":
-        body["TrackQtyOnHand"] = True
-        body["QtyOnHand"] = rint(rng, 0, 500)
-        body["AssetAccountRef"] = ref("Account", ACC_INVENTORY)
-        body["InvStartDate"] = company.clock.date(company.history_start)
+    if rng.random() < 0.3:
+        body["PurchaseDesc"] = f"{name} from the supplier"
     return body
 
 

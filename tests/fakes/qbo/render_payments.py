@@ -1,21 +1,37 @@
-"""Bodies of money received: Payment (base payment ``j`` settles base invoice ``j``) and Deposit."""
+"""Bodies of money received: Payment (a base payment settles the invoices of its group, ``links.py``) and
+Deposit (undeposited payments and sales receipts of its window, plus direct lines)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from tests.fakes.qbo.basics import (
+    ACC_AR,
     ACC_CHECKING,
     ACC_PRODUCT_INCOME,
     ACC_SERVICE_INCOME,
     ACC_UNDEPOSITED,
     USD,
     Company,
+    mix64,
     money,
     ref,
     rint,
 )
-from tests.fakes.qbo.render_sales import TxnRenderer, header, invoice_with_lines, payment_applied
+from tests.fakes.qbo.links import (
+    CUSTOMER_PAYMENTS,
+    Settlement,
+    deposited,
+    deposited_to_bank,
+    group_paid_by,
+    paid_members,
+    party_of_group,
+)
+from tests.fakes.qbo.render_sales import TxnRenderer, application, header, sales_total
+
+TotalOf = Callable[[int], int]
+ACC_INTEREST = 28
 
 
 def _name_value(name: str, value: str) -> dict[str, Any]:
@@ -30,37 +46,66 @@ def _name_value(name: str, value: str) -> dict[str, Any]:
     }
 
 
+def payment_lines(company: Company, rule: Settlement, idx: int, total_of: TotalOf) -> list[tuple[int, int]]:
+    """(target index, cents) base payer ``idx`` applies, in target order (empty: an unapplied payment)."""
+    group = group_paid_by(company, rule, idx)
+    if group is None:
+        return []
+    found: list[tuple[int, int]] = []
+    for target in paid_members(company, rule, group):
+        paid = application(company, rule, target, total_of(target))
+        if paid is not None:
+            found.append((target, paid[1]))
+    return found
+
+
+def unapplied_amount(company: Company, entity: str, idx: int) -> int:
+    """Amount of a base payment that pays no document (a prepayment left as a credit)."""
+    return 1000 + mix64(company.key(entity, idx) ^ 0x0A) % 199_000
+
+
+def _invoice_total(company: Company) -> TotalOf:
+    return lambda i: sales_total(company, "Invoice", i)
+
+
+def payment_total(company: Company, idx: int) -> int:
+    """TotalAmt in cents of base payment ``idx`` without rendering it."""
+    lines = payment_lines(company, CUSTOMER_PAYMENTS, idx, _invoice_total(company))
+    return sum(c for _, c in lines) if lines else unapplied_amount(company, "Payment", idx)
+
+
 def render_payment(company: Company, idx: int, create_ts: int) -> dict[str, Any]:
     rng = company.rng("Payment", idx)
+    to_bank = deposited_to_bank(company, "Payment", idx)
     body: dict[str, Any] = {
         "domain": "QBO",
         "sparse": False,
         "TxnDate": company.clock.date(create_ts),
         "CurrencyRef": USD,
-        "DepositToAccountRef": ref("Account", ACC_UNDEPOSITED),
+        "DepositToAccountRef": ref("Account", ACC_CHECKING if to_bank else ACC_UNDEPOSITED),
         "PaymentMethodRef": ref("PaymentMethod", company.pick(rng, "PaymentMethod")),
         "PaymentRefNum": str(5000 + idx),
         "ProcessPayment": False,
         "UnappliedAmt": money(0),
     }
-    if idx < min(company.counts["Payment"], company.counts["Invoice"]):
-        known = company.totals.get(("Invoice", idx))
-        if known is None:
-            invoice, sales = invoice_with_lines(company, idx, create_ts)
-            known = (sales.total, invoice["CustomerRef"])
-        total, customer_ref = known
-        applied = money(payment_applied(company, idx, total))
-        body["CustomerRef"] = customer_ref
-        body["TotalAmt"] = applied
+    if company.multi_ar_departments:
+        body["ARAccountRef"] = ref("Account", ACC_AR)
+        body["DepartmentRef"] = company.department("Payment", idx)
+    group = group_paid_by(company, CUSTOMER_PAYMENTS, idx)
+    lines = payment_lines(company, CUSTOMER_PAYMENTS, idx, _invoice_total(company))
+    if group is not None and lines:
+        body["CustomerRef"] = ref("Customer", party_of_group(company, CUSTOMER_PAYMENTS, group))
+        body["TotalAmt"] = money(sum(cents for _, cents in lines))
         body["Line"] = [
             {
-                "Amount": applied,
-                "LinkedTxn": [{"TxnId": str(idx + 1), "TxnType": "Invoice"}],
-                "LineEx": {"any": [_name_value("txnReferenceNumber", str(1001 + idx))]},
+                "Amount": money(cents),
+                "LinkedTxn": [{"TxnId": str(target + 1), "TxnType": "Invoice"}],
+                "LineEx": {"any": [_name_value("txnReferenceNumber", str(1001 + target))]},
             }
+            for target, cents in lines
         ]
     else:
-        amount = money(rint(rng, 1000, 200_000))
+        amount = money(unapplied_amount(company, "Payment", idx))
         body.update(
             {
                 "CustomerRef": ref("Customer", company.pick(rng, "Customer")),
@@ -72,16 +117,37 @@ def render_payment(company: Company, idx: int, create_ts: int) -> dict[str, Any]
     return body
 
 
+def _linked_line(n: int, entity: str, idx: int, cents: int) -> dict[str, Any]:
+    return {
+        "Id": str(n),
+        "LineNum": n,
+        "Amount": money(cents),
+        "LinkedTxn": [{"TxnId": str(idx + 1), "TxnType": entity, "TxnLineId": "0"}],
+    }
+
+
 def render_deposit(company: Company, idx: int, create_ts: int) -> dict[str, Any]:
+    """Undeposited payments and sales receipts of its window (``links.deposit_window``), then direct lines
+    (other income, customer deposits) credited to their own accounts."""
     rng = company.rng("Deposit", idx)
     body = header(company, rng, "Deposit", idx, create_ts)
     del body["DocNumber"]
     lines: list[dict[str, Any]] = []
     total = 0
-    for n in range(1, rint(rng, 2, 4)):
+    for payment in deposited(company, "Payment", idx):
+        cents = payment_total(company, payment)
+        lines.append(_linked_line(len(lines) + 1, "Payment", payment, cents))
+        total += cents
+    for receipt in deposited(company, "SalesReceipt", idx):
+        cents = sales_total(company, "SalesReceipt", receipt)
+        lines.append(_linked_line(len(lines) + 1, "SalesReceipt", receipt, cents))
+        total += cents
+    direct = rint(rng, 1, 3) if not lines else (1 if rng.random() < 0.3 else 0)
+    for _ in range(direct):
+        n = len(lines) + 1
         amount = rint(rng, 500, 300_000)
         customer = company.pick(rng, "Customer")
-        account = (ACC_SERVICE_INCOME, ACC_PRODUCT_INCOME, 28)[int(rng.random() * 3)]
+        account = (ACC_SERVICE_INCOME, ACC_PRODUCT_INCOME, ACC_INTEREST)[int(rng.random() * 3)]
         lines.append(
             {
                 "Id": str(n),

@@ -1,8 +1,9 @@
 """Bodies of the purchase-side and general-ledger transactions: Bill, BillPayment, Purchase, PurchaseOrder,
 VendorCredit, JournalEntry and Transfer.
 
-Invariants (pinned by tests): TotalAmt == sum of Line amounts; base bill payment ``j`` pays base bill ``j``
-and the bill's Balance is TotalAmt minus that amount; journal entry debits == credits.
+Invariants (pinned by tests): TotalAmt == sum of Line amounts; a base bill payment pays the bills of its group
+(``links.py``) and a bill's Balance is TotalAmt minus what it was paid; a bill's vendor is its group's and its
+DueDate follows the vendor's terms; journal entry debits == credits.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from tests.fakes.qbo.basics import (
     ACC_SAVINGS,
     ACCOUNTS,
     EXPENSE_ACCOUNTS,
+    TERMS,
     USD,
     Company,
     Stream,
@@ -26,12 +28,13 @@ from tests.fakes.qbo.basics import (
     rint,
     share,
 )
-from tests.fakes.qbo.render_sales import DAY, TxnRenderer
+from tests.fakes.qbo.links import BILL_PAYMENTS, group_paid_by, party_of_group, party_of_target, term_of
+from tests.fakes.qbo.render_payments import payment_lines, unapplied_amount
+from tests.fakes.qbo.render_sales import DAY, TxnRenderer, application
 
 
 def _expense_account(company: Company, rng: Stream) -> int:
-    extra = company.counts["Account"] - len(ACCOUNTS)
-    choices = len(EXPENSE_ACCOUNTS) + max(extra, 0)
+    choices = len(EXPENSE_ACCOUNTS) + company.extra_expense_accounts
     pick = rint(rng, choices)
     return (
         EXPENSE_ACCOUNTS[pick]
@@ -101,36 +104,45 @@ def _header(company: Company, rng: Stream, entity: str, idx: int, create_ts: int
     }
     if rng.random() < 0.25:
         body["PrivateNote"] = f"{entity} memo {idx + 1}"
+    department = company.department(entity, idx)
+    if department is not None:
+        body["DepartmentRef"] = department
     return body
 
 
-def bill_paid(company: Company, idx: int, total: int) -> int:
-    """Cents base bill payment ``idx`` pays on base bill ``idx``."""
-    h = company.key("BillPayment", idx)
-    return total if h % 4 else share(total, 1, 2)
+def bill_total(company: Company, idx: int) -> int:
+    """TotalAmt in cents of base bill ``idx`` without rendering it (remembered)."""
+    known = company.totals.get(("Bill", idx))
+    if known is None:
+        total = expense_lines(company, company.lines_rng("Bill", idx))[1]
+        company.remember_total("Bill", idx, total, {})
+        return total
+    return known[0]
 
 
 def _bill(company: Company, idx: int, create_ts: int) -> tuple[dict[str, Any], int]:
     rng = company.rng("Bill", idx)
     body = _header(company, rng, "Bill", idx, create_ts)
-    vendor = company.pick(rng, "Vendor")
-    lines, total = expense_lines(company, rng)
+    vendor = party_of_target(company, BILL_PAYMENTS, idx)
+    lines, total = expense_lines(company, company.lines_rng("Bill", idx))
+    term = term_of(company, "Vendor", vendor)
     body.update(
         {
             "VendorRef": ref("Vendor", vendor),
             "APAccountRef": ref("Account", ACC_AP),
-            "SalesTermRef": ref("Term", 2 % company.counts["Term"]),
-            "DueDate": company.clock.date(create_ts + 30 * DAY),
+            "SalesTermRef": ref("Term", term),
+            "DueDate": company.clock.date(create_ts + TERMS[term][1] * DAY),
             "Line": lines,
             "TotalAmt": money(total),
             "Balance": money(total),
         }
     )
-    if idx < company.counts["BillPayment"]:
-        body["Balance"] = money(total - bill_paid(company, idx, total))
-        kind = "BillPaymentCreditCard" if bill_paid_by_card(company, idx) else "BillPaymentCheck"
-        body["LinkedTxn"] = [{"TxnId": str(idx + 1), "TxnType": kind}]
-    company.remember_total("Bill", idx, total, body["VendorRef"])
+    paid = application(company, BILL_PAYMENTS, idx, total)
+    if paid is not None:
+        body["Balance"] = money(total - paid[1])
+        kind = "BillPaymentCreditCard" if bill_paid_by_card(company, paid[0]) else "BillPaymentCheck"
+        body["LinkedTxn"] = [{"TxnId": str(paid[0] + 1), "TxnType": kind}]
+    company.remember_total("Bill", idx, total, {})
     return body, total
 
 
@@ -146,22 +158,24 @@ def render_bill(company: Company, idx: int, create_ts: int) -> dict[str, Any]:
 def render_bill_payment(company: Company, idx: int, create_ts: int) -> dict[str, Any]:
     rng = company.rng("BillPayment", idx)
     body = _header(company, rng, "BillPayment", idx, create_ts)
-    if idx < min(company.counts["BillPayment"], company.counts["Bill"]):
-        known = company.totals.get(("Bill", idx))
-        if known is None:
-            bill, bill_total = _bill(company, idx, create_ts)
-            known = (bill_total, bill["VendorRef"])
-        bill_total, vendor_ref = known
-        amount = money(bill_paid(company, idx, bill_total))
-        lines = [{"Amount": amount, "LinkedTxn": [{"TxnId": str(idx + 1), "TxnType": "Bill"}]}]
+    group = group_paid_by(company, BILL_PAYMENTS, idx)
+    paid = payment_lines(company, BILL_PAYMENTS, idx, lambda i: bill_total(company, i))
+    if group is not None and paid:
+        amount = money(sum(cents for _, cents in paid))
+        vendor_ref = ref("Vendor", party_of_group(company, BILL_PAYMENTS, group))
+        lines = [
+            {"Amount": money(cents), "LinkedTxn": [{"TxnId": str(bill + 1), "TxnType": "Bill"}]}
+            for bill, cents in paid
+        ]
     else:
-        amount = money(rint(rng, 1000, 100_000))
+        amount = money(unapplied_amount(company, "BillPayment", idx))
         vendor_ref = ref("Vendor", company.pick(rng, "Vendor"))
         lines = []
     by_card = bill_paid_by_card(company, idx)
     body.update(
         {
             "VendorRef": vendor_ref,
+            "APAccountRef": ref("Account", ACC_AP),
             "PayType": "CreditCard" if by_card else "Check",
             "Line": lines,
             "TotalAmt": amount,

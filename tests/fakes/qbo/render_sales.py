@@ -2,8 +2,10 @@
 Arithmetic is in integer cents; amounts are emitted with exactly two decimals.
 
 Invariants (pinned by tests): SubTotal line == sum of sales item lines (group lines included);
-TotalAmt == SubTotal - discount + TxnTaxDetail.TotalTax; base payment ``j`` pays base invoice ``j``
-and the invoice's Balance is TotalAmt minus that payment's applied amount.
+TotalAmt == SubTotal - discount + TxnTaxDetail.TotalTax; an invoice's Balance is TotalAmt minus what its base
+payment applies to it (``links.py`` says which payment), its customer is its group's and its DueDate follows
+the customer's terms. A document's lines come from their own random stream (``Company.lines_rng``), so its
+total is known without rendering it.
 """
 
 from __future__ import annotations
@@ -30,6 +32,17 @@ from tests.fakes.qbo.basics import (
     ref,
     rint,
     share,
+)
+from tests.fakes.qbo.links import (
+    CUSTOMER_PAYMENTS,
+    Settlement,
+    deposited_to_bank,
+    group_of,
+    paid_members,
+    partial_share,
+    party_of_target,
+    payer_of_group,
+    term_of,
 )
 
 TxnRenderer = Callable[[Company, int, int], dict[str, Any]]
@@ -202,11 +215,13 @@ def header(company: Company, rng: Stream, entity: str, idx: int, create_ts: int)
         body["PrivateNote"] = f"{entity} note {idx + 1}"
     if rng.random() < 0.2:
         body["DepartmentRef"] = ref("Department", company.pick(rng, "Department"))
+    department = company.department(entity, idx)
+    if department is not None:
+        body["DepartmentRef"] = department
     return body
 
 
-def _customer_block(company: Company, rng: Stream) -> dict[str, Any]:
-    customer = company.pick(rng, "Customer")
+def _customer_block(company: Company, customer: int) -> dict[str, Any]:
     bill = customer_address(company, customer)
     return {
         "CustomerRef": ref("Customer", customer),
@@ -216,23 +231,45 @@ def _customer_block(company: Company, rng: Stream) -> dict[str, Any]:
     }
 
 
-def payment_applied(company: Company, idx: int, total: int) -> int:
-    """Cents base payment ``idx`` applies to base invoice ``idx``: mostly in full, sometimes in part."""
-    h = company.key("Payment", idx)
-    return total if h % 10 < 7 else share(total, 30 + h % 50, 100)
+def application(company: Company, rule: Settlement, target_idx: int, total: int) -> tuple[int, int] | None:
+    """(payer index, cents) of the base payment that pays base target ``target_idx`` of ``total`` cents:
+    in full, or in part when it is its payer's last target and the payer pays part (None: unpaid)."""
+    if target_idx >= company.counts[rule.target]:
+        return None
+    group = group_of(company, rule, target_idx)
+    payer = payer_of_group(company, rule, group)
+    if payer is None:
+        return None
+    members = paid_members(company, rule, group)
+    if target_idx not in members:
+        return None
+    percent = partial_share(company, rule, payer) if target_idx == members[-1] else None
+    return payer, total if percent is None else share(total, percent, 100)
+
+
+def sales_total(company: Company, entity: str, idx: int) -> int:
+    """TotalAmt in cents of base sales document ``idx`` without rendering it (remembered)."""
+    known = company.totals.get((entity, idx))
+    if known is None:
+        total = sales_lines(company, company.lines_rng(entity, idx)).total
+        company.remember_total(entity, idx, total, EMPTY)
+        return total
+    return known[0]
 
 
 def invoice_with_lines(company: Company, idx: int, create_ts: int) -> tuple[dict[str, Any], SalesLines]:
-    """An invoice body and its line totals (payments need the totals)."""
+    """An invoice body and its line totals."""
     rng = company.rng("Invoice", idx)
     body = header(company, rng, "Invoice", idx, create_ts)
-    body.update(_customer_block(company, rng))
-    sales = sales_lines(company, rng)
-    term = int(rng.random() * len(TERMS)) % company.counts["Term"]
+    customer = party_of_target(company, CUSTOMER_PAYMENTS, idx)
+    body.update(_customer_block(company, customer))
+    sales = sales_lines(company, company.lines_rng("Invoice", idx))
+    term = term_of(company, "Customer", customer)
     balance = sales.total
-    if idx < company.counts["Payment"]:
-        balance -= payment_applied(company, idx, sales.total)
-        body["LinkedTxn"] = [{"TxnId": str(idx + 1), "TxnType": "Payment"}]
+    paid = application(company, CUSTOMER_PAYMENTS, idx, sales.total)
+    if paid is not None:
+        balance -= paid[1]
+        body["LinkedTxn"] = [{"TxnId": str(paid[0] + 1), "TxnType": "Payment"}]
     body.update(
         {
             "Line": sales.lines,
@@ -249,7 +286,7 @@ def invoice_with_lines(company: Company, idx: int, create_ts: int) -> tuple[dict
             "AllowOnlineACHPayment": False,
         }
     )
-    company.remember_total("Invoice", idx, sales.total, body["CustomerRef"])
+    company.remember_total("Invoice", idx, sales.total, EMPTY)
     return body, sales
 
 
@@ -260,8 +297,8 @@ def render_invoice(company: Company, idx: int, create_ts: int) -> dict[str, Any]
 def _simple_sales(company: Company, entity: str, idx: int, create_ts: int) -> tuple[dict[str, Any], Stream]:
     rng = company.rng(entity, idx)
     body = header(company, rng, entity, idx, create_ts)
-    body.update(_customer_block(company, rng))
-    sales = sales_lines(company, rng)
+    body.update(_customer_block(company, company.pick(rng, "Customer")))
+    sales = sales_lines(company, company.lines_rng(entity, idx))
     body.update({"Line": sales.lines, "TxnTaxDetail": tax_detail(sales), "TotalAmt": money(sales.total)})
     return body, rng
 
@@ -274,6 +311,8 @@ def render_credit_memo(company: Company, idx: int, create_ts: int) -> dict[str, 
 
 def _receipt(company: Company, entity: str, idx: int, create_ts: int, account: int) -> dict[str, Any]:
     body, rng = _simple_sales(company, entity, idx, create_ts)
+    if entity == "SalesReceipt" and deposited_to_bank(company, entity, idx):
+        account = ACC_CHECKING
     body.update(
         {
             "Balance": money(0),

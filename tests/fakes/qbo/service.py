@@ -220,7 +220,8 @@ class DataService:
         return self._answer(realm_id, _entity_part(table.entity, record))
 
     def write(self, realm_id: str, entity_path: str, payload: Any, operation: str | None) -> bytes:
-        """POST: create (no Id), sparse update (Id + current SyncToken) or delete (``operation=delete``)."""
+        """POST: create (no Id), sparse update (Id + current SyncToken), delete (``operation=delete``) or void
+        (``operation=void``)."""
         return self._answer(realm_id, self.write_part(realm_id, entity_path, payload, operation))
 
     def write_part(self, realm_id: str, entity_path: str, payload: Any, operation: str | None) -> bytes:
@@ -243,6 +244,9 @@ class DataService:
                 self.delete(realm_id, table.entity, idx)
                 stub = {"domain": "QBO", "status": "Deleted", "Id": str(idx + 1)}
                 return _entity_part(table.entity, dumps(stub))
+            if operation == "void":
+                self.void(realm_id, table.entity, idx)
+                return _entity_part(table.entity, table.render_bytes(idx))
             self.update(realm_id, table.entity, idx, payload)
             return _entity_part(table.entity, table.render_bytes(idx))
 
@@ -256,23 +260,31 @@ class DataService:
             listener(realm_id, entity, str(idx + 1), operation, lut)
 
     def create(self, realm_id: str, entity: str, fields: dict[str, Any]) -> int:
-        store = self.stores[realm_id]
-        with store.lock:
-            idx = store.tables[entity].create(fields, self._stamp())
+        idx, touched = self.stores[realm_id].create(entity, fields, self._stamp())
         self._notify(realm_id, entity, idx, "Create")
+        self._notify_touched(realm_id, touched)
         return idx
 
     def update(self, realm_id: str, entity: str, idx: int, fields: dict[str, Any]) -> None:
-        store = self.stores[realm_id]
-        with store.lock:
-            store.tables[entity].update(idx, fields, self._stamp())
+        touched = self.stores[realm_id].update(entity, idx, fields, self._stamp())
         self._notify(realm_id, entity, idx, "Update")
+        self._notify_touched(realm_id, touched)
 
     def delete(self, realm_id: str, entity: str, idx: int) -> None:
-        store = self.stores[realm_id]
-        with store.lock:
-            store.tables[entity].delete(idx, self._stamp())
+        touched = self.stores[realm_id].delete(entity, idx, self._stamp())
         self._notify(realm_id, entity, idx, "Delete")
+        self._notify_touched(realm_id, touched)
+
+    def void(self, realm_id: str, entity: str, idx: int) -> None:
+        """QuickBooks' void: amounts zero, the document kept; the invoices it paid are re-balanced."""
+        touched = self.stores[realm_id].void(entity, idx, self._stamp())
+        self._notify(realm_id, entity, idx, "Void")
+        self._notify_touched(realm_id, touched)
+
+    def _notify_touched(self, realm_id: str, touched: list[tuple[str, int]]) -> None:
+        """Invoices and bills a payment re-balanced changed too."""
+        for entity, idx in touched:
+            self._notify(realm_id, entity, idx, "Update")
 
 
 def _project(record: bytes, fields: list[str]) -> bytes:

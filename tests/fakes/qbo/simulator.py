@@ -76,6 +76,7 @@ class QboSimulator:
                     records=config.records_per_company,
                     anchor=anchor,
                     history_days=config.history_days,
+                    multi_ar_departments=config.multi_ar_departments,
                 ),
             )
             for i, realm in enumerate(self.realm_ids)
@@ -207,6 +208,14 @@ class QboSimulator:
         name = self._entity(entity)
         with self.stores[realm_id].lock:
             self.service.delete(realm_id, name, self._index(realm_id, name, id))
+
+    def void(self, realm_id: str, entity: str, id: str) -> dict[str, Any]:
+        """Void a transaction as QuickBooks does (amounts zero, document kept; paid invoices re-balanced)."""
+        name = self._entity(entity)
+        with self.stores[realm_id].lock:
+            idx = self._index(realm_id, name, id)
+            self.service.void(realm_id, name, idx)
+            return self._render(realm_id, name, idx)
 
     def tamper(self, realm_id: str, entity: str, id: str, changes: dict[str, Any]) -> None:
         """Serve record ``id`` (and its CDC delete stub) malformed: these top-level keys replaced, or removed

@@ -7,13 +7,18 @@ LastUpdatedTime; query pages are slices of it found by bisection.
 
 from __future__ import annotations
 
+import json
 import threading
 from array import array
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from tests.fakes.qbo.basics import Company, is_inactive
+from tests.fakes.qbo.books import LiveBooks, voided_fields
 from tests.fakes.qbo.catalog import ENTITIES, MAY_BE_INACTIVE, NAME_LISTS
+from tests.fakes.qbo.postings import POSTING_ENTITIES
 from tests.fakes.qbo.render import dumps, finish, render_base
 
 DELETED = 1
@@ -75,6 +80,8 @@ class EntityTable:
         # Top-level keys replaced (or DROPped) in the served body, after Id/SyncToken/MetaData are set: a
         # malformed record for tests (no Id, a numeric Id, MetaData without LastUpdatedTime, ...).
         self.tampered: dict[int, dict[str, Any]] = {}
+        # Fills fields that depend on other records (balances, applied payments): ``books.LiveBooks.finish``.
+        self.finisher: Callable[[str, int, dict[str, Any]], None] | None = None
 
     # ---- state -------------------------------------------------------------------------------------
     def exists(self, idx: int) -> bool:
@@ -99,6 +106,8 @@ class EntityTable:
         over = self.overrides.get(idx)
         if over:
             body.update(over)
+        if self.finisher is not None:
+            self.finisher(self.entity, idx, body)
         active = not self.flags[idx] & INACTIVE
         lut = self.lut[idx]
         finished = finish(
@@ -210,7 +219,11 @@ class EntityTable:
 
 
 class CompanyStore:
-    """All entity tables of one company, guarded by one lock."""
+    """All entity tables of one company, guarded by one lock, and the books that tie them together.
+
+    Mutations go through ``create``/``update``/``delete``/``void`` so the books follow them; each returns the
+    other records that got a new version (invoices and bills a payment re-balanced).
+    """
 
     def __init__(self, company: Company, cache_bytes: int = 0) -> None:
         self.company = company
@@ -219,3 +232,37 @@ class CompanyStore:
         self.tables: dict[str, EntityTable] = {
             entity: EntityTable(company, entity, cache) for entity in ENTITIES
         }
+        self.books = LiveBooks(self)
+        for entity in _FINISHED:
+            self.tables[entity].finisher = self._finish
+
+    def _finish(self, entity: str, idx: int, body: dict[str, Any]) -> None:
+        with self.lock:
+            self.books.finish(entity, idx, body)
+
+    def create(self, entity: str, fields: dict[str, Any], now: int) -> tuple[int, list[tuple[str, int]]]:
+        with self.lock:
+            before = self.books.before(entity, None)
+            idx = self.tables[entity].create(fields, now)
+            return idx, self.books.after(entity, idx, before, now)
+
+    def update(self, entity: str, idx: int, fields: dict[str, Any], now: int) -> list[tuple[str, int]]:
+        with self.lock:
+            before = self.books.before(entity, idx)
+            self.tables[entity].update(idx, fields, now)
+            return self.books.after(entity, idx, before, now)
+
+    def delete(self, entity: str, idx: int, now: int) -> list[tuple[str, int]]:
+        with self.lock:
+            before = self.books.before(entity, idx)
+            self.tables[entity].delete(idx, now)
+            return self.books.after(entity, idx, before, now)
+
+    def void(self, entity: str, idx: int, now: int) -> list[tuple[str, int]]:
+        """QuickBooks' void: the document stays, with every amount zero (see ``books.voided_fields``)."""
+        with self.lock:
+            body = json.loads(self.tables[entity].render_bytes(idx), parse_float=Decimal)
+            return self.update(entity, idx, voided_fields(entity, body), now)
+
+
+_FINISHED = ("Invoice", "Bill", "Payment", "BillPayment", "Customer", "Vendor", "Account", *POSTING_ENTITIES)
