@@ -3,6 +3,7 @@ target run as a command (exit status, one line per item, data committed before L
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import logging
@@ -19,7 +20,7 @@ import pytest
 from target_looker_stage.looker.client import RetryPolicy
 from target_looker_stage.looker.refresh import run_refresh
 from target_looker_stage.looker.settings import parse_looker_settings
-from tests.fakes.looker import LookerSimConfig, LookerSimulator
+from tests.fakes.looker import LookerSimConfig, LookerSimulator, PdtView
 from tests.services import free_port
 from tests.target.singer_streams import (
     TargetRun,
@@ -342,3 +343,33 @@ def test_secrets_never_reach_the_output_or_the_report_even_at_debug_level(
     for secret in (s3_secret, sim.client_secret):
         assert secret not in run.stdout + run.stderr
         assert secret not in report_file.read_text()
+
+
+def test_a_pdt_build_past_its_timeout_is_stopped_and_reported_and_flags_reach_looker() -> None:
+    models: dict[str, dict[str, object]] = {
+        "finance": {"datagroups": [], "views": {"slow": PdtView(build_seconds=30.0), "ar": PdtView(0.2)}}
+    }
+    with LookerSimulator(LookerSimConfig(models=models)) as sim:
+        pdts = [
+            {"model": "finance", "view": "slow"},
+            {"model": "finance", "view": "ar", "force_rebuild": True, "workspace": "dev"},
+        ]
+        settings = parse_looker_settings(looker_config(sim, looker_datagroups=[], looker_pdts=pdts))
+        settings = dataclasses.replace(settings, pdt_timeout_seconds=1)
+        started = time.monotonic()
+
+        report = run_refresh(settings, records=1, logger=logging.getLogger("test.looker"))
+
+        assert time.monotonic() - started < 10
+        slow, ar = report.items
+        assert slow.status == "failed"
+        assert slow.line().startswith(
+            "looker: pdt finance/slow failed: still 'added' after looker_pdt_timeout_seconds (1s)"
+        )
+        assert slow.line().endswith("build stopped")
+        assert ar.status == "built"
+        builds = {b["view"]: b for b in sim.pdt_builds}
+        assert builds["slow"]["status"] == "killed"
+        assert [c.path.endswith("/stop") for c in sim.calls].count(True) == 1
+        assert (builds["ar"]["force_rebuild"], builds["ar"]["workspace"]) == (True, "dev")
+        assert (builds["slow"]["force_rebuild"], builds["slow"]["workspace"]) == (False, "production")
