@@ -78,6 +78,11 @@ class LookerStageSink(BatchSink):
         for column in _SDC_COLUMNS:
             record.pop(column, None)
 
+    def _after_process_record(self, context: dict[str, Any]) -> None:
+        """Nothing per record. The SDK's version logs the whole batch context at DEBUG after every record:
+        every record so far (customer data in the logs, and output growing with the square of the batch)."""
+        _ = context
+
     def get_validator(self) -> BaseJSONSchemaValidator | None:
         return record_validator(self.schema) if self.validate_schema else None
 

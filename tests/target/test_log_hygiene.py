@@ -88,3 +88,15 @@ def test_log_record_values_shows_a_short_marked_sample(config: dict[str, Any], t
     (line,) = [x for x in run.stderr.splitlines() if x.startswith("target-looker-stage: error:")]
     assert f"(value sample, log_record_values is on: '{MARKER}" in line
     assert long_value not in line  # truncated
+
+
+def test_a_debug_run_logs_no_record_values(config: dict[str, Any], tmp_path: Path) -> None:
+    messages = [
+        encode(schema_message("invoices", INVOICE_SCHEMA, INVOICE_KEYS)),
+        *(encode(record_message("invoices", invoice(i, 0, DocNumber=f"{MARKER}-{i}"))) for i in range(3)),
+        encode(state_message({"position": 3})),
+    ]
+    run = run_target(config, messages, workdir=tmp_path, env={"TARGET_LOOKER_STAGE_LOGLEVEL": "DEBUG"})
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "DEBUG" in run.stderr
+    assert MARKER not in run.stderr
