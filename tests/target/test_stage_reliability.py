@@ -10,6 +10,7 @@ import json
 import os
 import stat
 import subprocess
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +23,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
-from target_looker_stage.errors import WarehouseError
+from target_looker_stage.errors import StageError, WarehouseError
 from target_looker_stage.stage import reader_partitioning
 from target_looker_stage.storage.sftp import SftpStorage
 from target_looker_stage.target import TargetLookerStage
@@ -58,6 +59,15 @@ def tmpfs(where: Path, options: str) -> Iterator[Path]:
         yield where
     finally:
         subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+def fill(path: Path) -> None:
+    """Write ``path`` until its file system has no byte left."""
+    with path.open("wb", buffering=0) as filler:
+        for size in (65_536, 4_096, 1):
+            with contextlib.suppress(OSError):
+                while True:
+                    filler.write(b"\0" * size)
 
 
 def the_error(run: TargetRun) -> str:
@@ -99,10 +109,7 @@ def test_a_full_stage_disk_is_one_line_and_keeps_the_earlier_files(tmp_path: Pat
         first = run_target(config, invoice_messages(50, state_every=25), workdir=tmp_path)
         assert first.returncode == 0, first.stderr[-2000:]
         before = files_under(disk / "stage")
-        with (disk / "filler").open("wb") as filler, contextlib.suppress(OSError):
-            while True:
-                filler.write(b"\0" * 65_536)
-                filler.flush()
+        fill(disk / "filler")
         later = invoice_messages(400, state_every=200, start=50, distinct_ids=400)
         run = run_target(config, later, workdir=tmp_path)
         line = the_error(run)
@@ -110,6 +117,22 @@ def test_a_full_stage_disk_is_one_line_and_keeps_the_earlier_files(tmp_path: Pat
         assert "free space" in line
         assert run.states == []  # no STATE for the failed batch
         assert files_under(disk / "stage") == before  # nothing half-published, no temporary file left
+
+
+def test_a_temporary_folder_that_fills_up_is_one_error_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """(Python skips a full TMPDIR when it starts, so this is a temporary folder filling up during a run.)"""
+    with tmpfs(tmp_path / "tmp", "size=256k") as temporary:
+        fill(temporary / "filler")
+        monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+        config = {"stage_uri": str(tmp_path / "stage"), "warehouse_uri": ""}
+        with pytest.raises(StageError) as raised:
+            run_in_process(config, invoice_messages(200, state_every=100))
+        assert f"cannot write a temporary stage file in {temporary}" in str(raised.value)
+        assert "set TMPDIR" in str(raised.value)
+        assert [p.name for p in temporary.iterdir()] == ["filler"]
+    assert not list((tmp_path / "stage").rglob("*.parquet"))
 
 
 # ----------------------------------------------------------------------------------- modes
