@@ -114,6 +114,7 @@ CONFIG_SCHEMA: dict[str, t.Any] = th.PropertiesList(
     th.Property(
         "webhook_inbox",
         th.StringType,
+        secret=True,  # a postgresql:// inbox carries its password
         description=(
             "Where the webhook receiver stores verified events: a SQLite file path or postgresql://... "
             "(several receivers share one inbox)."
