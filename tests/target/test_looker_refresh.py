@@ -280,18 +280,20 @@ def test_a_429_storm_is_backed_off_honouring_retry_after_then_one_line(
     )
 
 
-def test_a_short_429_burst_and_two_503s_are_retried_and_the_refresh_succeeds(
-    sim: LookerSimulator, config: dict[str, Any], database: Path, tmp_path: Path
-) -> None:
+def test_a_short_429_burst_and_two_503s_are_retried_and_the_refresh_succeeds(sim: LookerSimulator) -> None:
     sim.inject(method="GET", path_prefix="/api/4.0/datagroups", status=429, times=1, retry_after=1)
     sim.inject(method="PATCH", path_prefix="/api/4.0/datagroups", status=503, times=2)
-    run = run_target({**config, **looker_config(sim)}, invoice_messages(20, state_every=10), workdir=tmp_path)
+    settings = parse_looker_settings(looker_config(sim))
 
-    assert run.returncode == 0, run.stderr[-3000:]
-    assert_loaded(run, database, 20)
-    assert "looker: datagroup finance::qbo_etl triggered" in looker_lines(run)
+    report = run_refresh(
+        settings, records=1, logger=logging.getLogger("test.looker"), policy=RetryPolicy(backoff_factor=0.05)
+    )
+
+    assert [i.line() for i in report.items] == ["looker: datagroup finance::qbo_etl triggered"]
+    assert [c.status for c in sim.calls if c.path == "/api/4.0/datagroups"] == [429, 200]
     assert [c.status for c in sim.calls if c.method == "PATCH"] == [503, 503, 200]
     assert sim.datagroups()[0]["triggered_at"] is not None
+    assert (report.stats.retries, report.stats.throttled) == (3, 1)
 
 
 def test_a_5xx_storm_is_retried_a_bounded_number_of_times_then_one_line(sim: LookerSimulator) -> None:
