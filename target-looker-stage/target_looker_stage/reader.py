@@ -4,7 +4,7 @@ Every line either becomes a Singer message with a well-formed envelope (a known 
 type needs, of the right JSON kinds) or stops the run with one ``InvalidInputLine`` naming the input line
 number and the fix, never quoting the line (it may hold customer data). Input is read as bytes when the
 stream offers them (``sys.stdin.buffer``), so invalid UTF-8 is reported by the reader instead of failing in
-Python's text decoding. A record nested too deep for the decoder (about 900 levels) is reported as its
+Python's text decoding. A record nested too deep for the decoder (about 950 levels) is reported as its
 line; records are not walked for their depth up front, which would cost a scan of every line (about 5% of
 the per-record time on QBO invoices), and nothing recurses deeper into a record than the decoder did. Other
 messages (small) are refused past ``MAX_NESTING`` levels: the SDK deep-copies a STATE value when it relays
@@ -81,7 +81,7 @@ class LineReader(MsgSpecReader):
             kind = message["type"]
             try:
                 callbacks[kind](message)
-            except RecursionError:  # the SDK deep-copies a STATE value, for one
+            except RecursionError:  # a safety net: MAX_NESTING and the decoder's limit should prevent it
                 raise InvalidInputLine(_too_deep(self.line_number)) from None
             stats[kind] += 1
         return stats
