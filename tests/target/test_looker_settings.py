@@ -3,6 +3,7 @@ string values, no looker.ini, no LOOKERSDK_* variables, no error-documentation f
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from pathlib import Path
@@ -12,6 +13,7 @@ import looker_sdk.error
 import pytest
 
 from target_looker_stage.errors import ConfigError
+from target_looker_stage.looker import refresh as refresh_module
 from target_looker_stage.looker.client import LookerCallError, LookerSession, build_sdk
 from target_looker_stage.looker.refresh import PollPolicy, run_refresh
 from target_looker_stage.looker.settings import parse_looker_settings
@@ -229,3 +231,28 @@ def test_a_pdt_status_check_failing_for_a_while_is_asked_again_and_the_build_sti
         statuses = [c.status for c in sim.calls if c.path.endswith("/status")]
         assert statuses.count(503) == 4
         assert statuses[-1] == 200
+
+
+def test_an_unexpected_error_in_the_refresh_is_one_line_and_follows_looker_failure(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise TypeError("an SDK surprise")
+
+    monkeypatch.setattr(refresh_module, "run_refresh", broken)
+    settings = parse_looker_settings({**BASE, "looker_failure": "fail"})
+
+    failure = refresh_module.refresh_after_load(
+        settings, records=1, logger=logging.getLogger("test.looker"), stage_writer=None
+    )
+
+    assert failure == (
+        "looker refresh failed (unexpected TypeError in the Looker refresh); the loaded data is committed "
+        "(looker_failure: fail)"
+    )
+    assert "looker: refresh stopped: unexpected TypeError in the Looker refresh" in caplog.text
+    warn = dataclasses.replace(settings, failure="warn")
+    assert (
+        refresh_module.refresh_after_load(warn, records=1, logger=logging.getLogger("t"), stage_writer=None)
+        is None
+    )

@@ -252,6 +252,7 @@ def refresh_after_load(
     except Exception as exc:  # a bug or an SDK surprise must not turn a committed load into a traceback
         report = LookerReport(aborted=f"unexpected {type(exc).__name__} in the Looker refresh").finish()
         logger.warning("looker: refresh stopped: %s", report.aborted)
+        logger.debug("looker: the unexpected error", exc_info=True)
     if stage_writer is not None:
         try:
             key = publish_summary(stage_writer, report.summary())
