@@ -297,10 +297,10 @@ def run_until_killed(
     workdir: Path,
     states_before_kill: int,
     delay: float = 0.0,
-    before_kill: Callable[[], object] | None = None,
+    after_kill: Callable[[], object] | None = None,
 ) -> dict[str, Any]:
     """Feed ``messages`` to a target subprocess and SIGKILL it ``delay`` seconds after it emitted
-    ``states_before_kill`` STATE lines (calling ``before_kill`` first: crash a server under it). Returns the
+    ``states_before_kill`` STATE lines, then call ``after_kill`` (crash a server it wrote to). Returns the
     last STATE it emitted (what an orchestrator would resume from); fails if the target ended on its own
     first."""
     import threading
@@ -316,9 +316,9 @@ def run_until_killed(
         emitted.extend(parse_states(line.decode()))
         if len(emitted) == states_before_kill:
             time.sleep(delay)
-            if before_kill is not None:
-                before_kill()
             process.kill()
+            if after_kill is not None:
+                after_kill()
             break
     emitted.extend(parse_states(process.stdout.read().decode()))
     process.wait(timeout=60)

@@ -32,7 +32,8 @@ def test_a_server_crash_right_after_a_state_keeps_every_row_that_state_covers(
     durable_postgres_server: PostgresServer, tmp_path: Path, states_before_crash: int
 ) -> None:
     """The durable cluster defaults to asynchronous commits and writes their WAL only every 10 s, so a
-    commit the target did not make synchronous is gone after this crash (its STATE already emitted)."""
+    commit the target did not make synchronous is gone after this crash (its STATE already emitted). The
+    target is killed first, so it cannot fail on the lost connection before the kill."""
     server, schema = durable_postgres_server, f"durable_{uuid.uuid4().hex[:10]}"
     try:
         state = run_until_killed(
@@ -40,7 +41,7 @@ def test_a_server_crash_right_after_a_state_keeps_every_row_that_state_covers(
             invoice_messages(RECORDS, state_every=STATE_EVERY),
             workdir=tmp_path,
             states_before_kill=states_before_crash,
-            before_kill=server.crash,
+            after_kill=server.crash,
         )
     finally:
         server.start()
