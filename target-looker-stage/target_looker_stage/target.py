@@ -172,9 +172,9 @@ class TargetLookerStage(Target):
         stays exact), which the SDK's ``json.dumps`` cannot encode, so a tap's float bookmark (an epoch
         ``1700000000.123``) would crash every run after its commit and no STATE would ever be emitted."""
         self._finish_drain()
-        line = _STATE_ENCODER.encode(state)
-        self.logger.debug("Emitting completed target state %s", line.decode())
-        sys.stdout.write(line.decode() + "\n")
+        line = _STATE_ENCODER.encode(state).decode()
+        self.logger.debug("Emitting completed target state %s", line)
+        sys.stdout.write(line + "\n")
         sys.stdout.flush()
 
     def _reset_max_record_age(self) -> None:
