@@ -127,9 +127,18 @@ def test_in_process_validation_hides_secrets_too_and_still_shows_other_values() 
 
 def test_the_settings_whose_values_are_hidden_come_from_the_schema() -> None:
     schema = json.loads(json.dumps(CONFIG_SCHEMA))
-    schema["properties"]["webhook_inbox"]["secret"] = True  # imagine it held a signing key
-    config = {**GOOD, "webhook_inbox": 4242424242, "token_store": 5151515151}
+    schema["properties"]["token_store_s3_endpoint_url"]["secret"] = True  # imagine it held a key
+    config = {**GOOD, "token_store_s3_endpoint_url": 4242424242, "token_store": 5151515151}
     errors = " ".join(config_errors(JSONSchemaValidator(schema).iter_errors(config), schema))
     assert "4242424242" not in errors
-    assert "config['webhook_inbox'] is not of type 'string', 'null' (value not shown" in errors
+    assert "config['token_store_s3_endpoint_url'] is not of type 'string', 'null' (value not shown" in errors
     assert "5151515151 is not of type" in errors
+
+
+def test_every_secret_setting_of_the_schema_is_hidden_when_wrongly_typed() -> None:
+    secret_names = [name for name, prop in CONFIG_SCHEMA["properties"].items() if prop.get("secret")]
+    assert {"client_secret", "refresh_token"} <= set(secret_names)
+    config = {**GOOD, **{name: 6060606060 + n for n, name in enumerate(secret_names)}}
+    errors = config_errors(JSONSchemaValidator(CONFIG_SCHEMA).iter_errors(config), CONFIG_SCHEMA)
+    assert len(errors) == len(secret_names)
+    assert "6060606" not in " ".join(errors)
