@@ -26,8 +26,10 @@ from tests.tap.harness import TAP_EXECUTABLE
 
 CLIENT_SECRET = "SECRET-client-7f3a9e"
 SEED = "SECRET-seed-91bc44"
+VERIFIER = "SECRET-verifier-5d7a01"
+INBOX = "postgresql://inbox:SECRET-inbox-pw-88e2@127.0.0.1/inbox"
 NUMERIC_SECRET = 918273645546372819
-SECRETS = (CLIENT_SECRET, SEED, str(NUMERIC_SECRET))
+SECRETS = (CLIENT_SECRET, SEED, VERIFIER, "SECRET-inbox-pw-88e2", str(NUMERIC_SECRET))
 REALMS = ("123", "456")
 
 scalars = (
@@ -89,6 +91,8 @@ SETTING_VALUES: dict[str, st.SearchStrategy[t.Any]] = {
     "cdc_cursor_margin_seconds": numbers,
     "query_only_refresh_hours": numbers,
     "max_retries": numbers,
+    "webhook_verifier_token": planted(VERIFIER),
+    "webhook_inbox": planted(INBOX),
     "unknown_setting": json_values,
 }
 
