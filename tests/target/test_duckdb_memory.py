@@ -10,7 +10,11 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pytest
 
+from target_looker_stage.arrow_batch import arrow_schema
+from target_looker_stage.table_spec import DELETED_AT_COLUMN, SYNC_VERSION_COLUMN, ColumnSpec, TableSpec
+from target_looker_stage.warehouse import duckdb_memory
 from target_looker_stage.warehouse.duckdb import DuckDBWarehouse
 from target_looker_stage.warehouse.duckdb_memory import memory_bytes, parts_by_size
 from tests.target.singer_streams import encode, record_message, run_target, schema_message, state_message
@@ -122,3 +126,45 @@ def test_duckdb_memory_settings_are_read_in_its_units() -> None:
     assert memory_bytes("152.5 MiB") == int(152.5 * 2**20)
     assert memory_bytes("1.3 GiB") == int(1.3 * 2**30)
     assert memory_bytes("512 bytes") == 512
+
+
+def test_a_merge_that_runs_out_of_its_working_memory_is_retried_with_more(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Even when a batch's need is underestimated, DuckDB's out-of-memory error is not the end: the part is
+    rolled back and merged again with twice the working limit, up to duckdb_memory_limit."""
+    monkeypatch.setattr(duckdb_memory, "_NEED_PER_COLUMN", 0)  # 500 columns look as cheap as 5
+    names = [f"c{j}" for j in range(WIDE_COLUMNS)]
+    columns = (
+        ColumnSpec("id", "integer", nullable=False),
+        *(ColumnSpec(name, "string") for name in names),
+        ColumnSpec(SYNC_VERSION_COLUMN, "integer"),
+        ColumnSpec(DELETED_AT_COLUMN, "timestamp"),
+    )
+    spec = TableSpec("quickbooks", "wide", columns, ("id",), stream_name="wide")
+    rows = [{"id": i, **{name: f"value {i} of {name}" for name in names}} for i in range(50)]
+    warehouse = DuckDBWarehouse(f"duckdb:///{tmp_path / 'w.duckdb'}", {})
+    try:
+        warehouse.ensure_table(spec)
+        assert warehouse.memory.working == duckdb_memory.START_MEMORY
+
+        assert warehouse.merge(spec, pa.Table.from_pylist(rows, schema=arrow_schema(spec))) == 50
+        assert warehouse.memory.working > duckdb_memory.START_MEMORY
+    finally:
+        warehouse.close()
+
+
+def test_the_working_memory_only_grows_and_never_past_the_ceiling() -> None:
+    budget = duckdb_memory.MemoryBudget("400MB")
+    with duckdb.connect(config={"memory_limit": budget.setting}) as connection:
+        budget.open(connection)
+        assert (budget.working, budget.part_bytes) == (duckdb_memory.START_MEMORY, budget.ceiling // 16)
+        budget.reserve(connection, pa.table({"x": ["tiny"]}))
+        assert budget.working == duckdb_memory.START_MEMORY
+        assert budget.grow(connection)
+        assert budget.grow(connection)
+        assert budget.working == budget.ceiling
+        assert not budget.grow(connection)
+        limit = connection.execute("SELECT current_setting('memory_limit')").fetchone()
+        assert limit is not None
+        assert duckdb_memory.memory_bytes(str(limit[0])) == pytest.approx(400 * 10**6, rel=0.01)
