@@ -134,6 +134,10 @@ class Company:
             return None
         return ref("Department", mix64(self.key(entity, idx) ^ 0xDE) % max(self.counts["Department"], 1))
 
+    def hash_pick(self, entity: str, idx: int, target: str) -> int:
+        """A base ``target`` list record for record ``idx`` of ``entity``, from its key alone (no stream)."""
+        return mix64(self.key(entity, idx) ^ 0x9C) % max(self.counts[target], 1)
+
     def pick(self, rng: Stream, entity: str) -> int:
         """A random existing base record index of a list entity."""
         return int(rng.random() * self.counts[entity])

@@ -30,6 +30,7 @@ from tests.fakes.qbo.basics import (
 )
 from tests.fakes.qbo.links import SETTLEMENT_OF_PAYER, SETTLEMENT_OF_TARGET, Settlement
 from tests.fakes.qbo.postings import POSTING_ENTITIES, Chart, Posting, cents, postings, sales_item_lines
+from tests.fakes.qbo.render import posting_fields
 from tests.fakes.qbo.render_payments import payment_lines
 from tests.fakes.qbo.render_purchases import bill_total
 from tests.fakes.qbo.render_sales import application, sales_total
@@ -140,26 +141,37 @@ class LiveBooks:
         if self.accounts is not None:
             return
         self.accounts = {}
-        for entity in POSTING_ENTITIES:
+        # Invoices and bills first: their totals are remembered for the payments that settle them.
+        for entity in sorted(POSTING_ENTITIES, key=lambda e: e not in {"Invoice", "Bill", "SalesReceipt"}):
             table = self.store.tables[entity]
             for idx in range(len(table.lut)):
-                if table.exists(idx):
-                    self._post(postings(entity, table.render(idx), self.chart), 1)
+                if not table.exists(idx):
+                    continue
+                if idx < table.base_count and idx not in table.overrides:
+                    body = posting_fields(self.company, entity, idx)
+                else:
+                    body = table.render(idx)
+                self._post(postings(entity, body, self.chart), 1, drop=False)
 
-    def _post(self, posted: list[Posting], sign: int) -> None:
+    def _post(self, posted: list[Posting], sign: int, drop: bool = True) -> None:
+        """Add (sign 1) or take out (-1) postings; ``drop`` forgets the cached bodies whose balance changed
+        (nothing is cached yet while the ledger is first built: such a body's render builds it)."""
         accounts = self.accounts
         if accounts is None:
             return
         cache = self.store.tables["Account"].cache
         for p in posted:
             accounts[p.account_id] = accounts.get(p.account_id, 0) + sign * p.amount
-            cache.drop(("Account", int(p.account_id) - 1))
+            if drop:
+                cache.drop(("Account", int(p.account_id) - 1))
             if p.customer_id is not None and p.account_id in self.ar_accounts:
                 self.customers[p.customer_id] = self.customers.get(p.customer_id, 0) + sign * p.amount
-                cache.drop(("Customer", int(p.customer_id) - 1))
+                if drop:
+                    cache.drop(("Customer", int(p.customer_id) - 1))
             if p.vendor_id is not None and p.account_id in self.ap_accounts:
                 self.vendors[p.vendor_id] = self.vendors.get(p.vendor_id, 0) + sign * p.amount
-                cache.drop(("Vendor", int(p.vendor_id) - 1))
+                if drop:
+                    cache.drop(("Vendor", int(p.vendor_id) - 1))
 
     # ---- mutations ---------------------------------------------------------------------------------
     def before(self, entity: str, idx: int | None) -> Snapshot:

@@ -97,13 +97,22 @@ class Chart:
 def cents(value: Any) -> int:
     """Integer cents of a JSON amount (Decimal, orjson fragment, int or text); no float arithmetic."""
     if isinstance(value, orjson.Fragment):
-        value = orjson.dumps(value).decode()
+        return _fragment_cents(orjson.dumps(value))
     if isinstance(value, float):
         value = repr(value)  # a caller's float, read as the shortest text that round-trips
     scaled = Decimal(str(value)).scaleb(2)
     if scaled != scaled.to_integral_value():
         raise ValueError(f"amount {value} has more than two decimals")
     return int(scaled)
+
+
+def _fragment_cents(text: bytes) -> int:
+    """Cents of the simulator's own ``money`` text (``-12.30``): integer parsing, several times faster."""
+    whole, _, frac = text.partition(b".")
+    if len(frac) > 2:
+        raise ValueError(f"amount {text.decode()} has more than two decimals")
+    sign = -1 if whole.startswith(b"-") else 1
+    return sign * (abs(int(whole)) * 100 + int(frac.ljust(2, b"0") or b"0"))
 
 
 def _ref(body: Mapping[str, Any], name: str) -> str | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -13,14 +13,42 @@ import orjson
 from tests.fakes.qbo.basics import Company, is_inactive
 from tests.fakes.qbo.catalog import ENTITIES, NAME_LISTS, entity_counts
 from tests.fakes.qbo.render_lists import LIST_RENDERERS
-from tests.fakes.qbo.render_payments import PAYMENT_RENDERERS
-from tests.fakes.qbo.render_purchases import PURCHASE_RENDERERS
-from tests.fakes.qbo.render_sales import SALES_RENDERERS
+from tests.fakes.qbo.render_payments import PAYMENT_RENDERERS, deposit_core, payment_core
+from tests.fakes.qbo.render_purchases import (
+    PURCHASE_RENDERERS,
+    bill_core,
+    bill_payment_core,
+    journal_core,
+    purchase_core,
+    transfer_core,
+    vendor_credit_core,
+)
+from tests.fakes.qbo.render_sales import SALES_RENDERERS, sales_core
 from tests.fakes.qbo.timefmt import LocalClock, offset_for_company
 
 DEFAULT_REALM = "9341453000000001"
 FIXED_ANCHOR = datetime(2026, 11, 1, tzinfo=UTC)
 _LISTS = frozenset(NAME_LISTS)
+_SALES_POSTING = frozenset({"Invoice", "CreditMemo", "SalesReceipt", "RefundReceipt"})
+POSTING_CORES: dict[str, Callable[[Company, int], dict[str, Any]]] = {
+    "Payment": payment_core,
+    "Deposit": deposit_core,
+    "Bill": lambda company, idx: bill_core(company, idx)[0],
+    "BillPayment": bill_payment_core,
+    "Purchase": purchase_core,
+    "VendorCredit": vendor_credit_core,
+    "JournalEntry": journal_core,
+    "Transfer": transfer_core,
+}
+
+
+def posting_fields(company: Company, entity: str, idx: int) -> dict[str, Any]:
+    """The fields of base document ``idx`` that ``postings.postings`` reads, without rendering the rest:
+    the renderers build the same fields with the same functions, so the ledger can sum a million documents
+    in seconds."""
+    if entity in _SALES_POSTING:
+        return sales_core(company, entity, idx)[0]
+    return POSTING_CORES[entity](company, idx)
 
 
 def render_base(company: Company, entity: str, idx: int, create_ts: int) -> dict[str, Any]:

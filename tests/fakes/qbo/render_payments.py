@@ -74,29 +74,21 @@ def payment_total(company: Company, idx: int) -> int:
     return sum(c for _, c in lines) if lines else unapplied_amount(company, "Payment", idx)
 
 
-def render_payment(company: Company, idx: int, create_ts: int) -> dict[str, Any]:
-    rng = company.rng("Payment", idx)
+def payment_core(company: Company, idx: int) -> dict[str, Any]:
+    """The fields of payment ``idx`` that post (customer, lines, total, accounts), from its index alone."""
     to_bank = deposited_to_bank(company, "Payment", idx)
-    body: dict[str, Any] = {
-        "domain": "QBO",
-        "sparse": False,
-        "TxnDate": company.clock.date(create_ts),
-        "CurrencyRef": USD,
+    fields: dict[str, Any] = {
         "DepositToAccountRef": ref("Account", ACC_CHECKING if to_bank else ACC_UNDEPOSITED),
-        "PaymentMethodRef": ref("PaymentMethod", company.pick(rng, "PaymentMethod")),
-        "PaymentRefNum": str(5000 + idx),
-        "ProcessPayment": False,
         "UnappliedAmt": money(0),
     }
     if company.multi_ar_departments:
-        body["ARAccountRef"] = ref("Account", ACC_AR)
-        body["DepartmentRef"] = company.department("Payment", idx)
+        fields["ARAccountRef"] = ref("Account", ACC_AR)
     group = group_paid_by(company, CUSTOMER_PAYMENTS, idx)
     lines = payment_lines(company, CUSTOMER_PAYMENTS, idx, _invoice_total(company))
     if group is not None and lines:
-        body["CustomerRef"] = ref("Customer", party_of_group(company, CUSTOMER_PAYMENTS, group))
-        body["TotalAmt"] = money(sum(cents for _, cents in lines))
-        body["Line"] = [
+        fields["CustomerRef"] = ref("Customer", party_of_group(company, CUSTOMER_PAYMENTS, group))
+        fields["TotalAmt"] = money(sum(cents for _, cents in lines))
+        fields["Line"] = [
             {
                 "Amount": money(cents),
                 "LinkedTxn": [{"TxnId": str(target + 1), "TxnType": "Invoice"}],
@@ -106,14 +98,26 @@ def render_payment(company: Company, idx: int, create_ts: int) -> dict[str, Any]
         ]
     else:
         amount = money(unapplied_amount(company, "Payment", idx))
-        body.update(
-            {
-                "CustomerRef": ref("Customer", company.pick(rng, "Customer")),
-                "TotalAmt": amount,
-                "UnappliedAmt": amount,
-                "Line": [],
-            }
-        )
+        fields["CustomerRef"] = ref("Customer", company.hash_pick("Payment", idx, "Customer"))
+        fields.update({"TotalAmt": amount, "UnappliedAmt": amount, "Line": []})
+    return fields
+
+
+def render_payment(company: Company, idx: int, create_ts: int) -> dict[str, Any]:
+    rng = company.rng("Payment", idx)
+    body: dict[str, Any] = {
+        "domain": "QBO",
+        "sparse": False,
+        "TxnDate": company.clock.date(create_ts),
+        "CurrencyRef": USD,
+        "PaymentMethodRef": ref("PaymentMethod", company.pick(rng, "PaymentMethod")),
+        "PaymentRefNum": str(5000 + idx),
+        "ProcessPayment": False,
+    }
+    department = company.department("Payment", idx)
+    if department is not None:
+        body["DepartmentRef"] = department
+    body.update(payment_core(company, idx))
     return body
 
 
@@ -126,12 +130,10 @@ def _linked_line(n: int, entity: str, idx: int, cents: int) -> dict[str, Any]:
     }
 
 
-def render_deposit(company: Company, idx: int, create_ts: int) -> dict[str, Any]:
+def deposit_core(company: Company, idx: int) -> dict[str, Any]:
     """Undeposited payments and sales receipts of its window (``links.deposit_window``), then direct lines
-    (other income, customer deposits) credited to their own accounts."""
-    rng = company.rng("Deposit", idx)
-    body = header(company, rng, "Deposit", idx, create_ts)
-    del body["DocNumber"]
+    (other income, customer deposits) credited to their own accounts; from the index alone."""
+    rng = company.lines_rng("Deposit", idx)
     lines: list[dict[str, Any]] = []
     total = 0
     for payment in deposited(company, "Payment", idx):
@@ -162,9 +164,13 @@ def render_deposit(company: Company, idx: int, create_ts: int) -> dict[str, Any]
             }
         )
         total += amount
-    body.update(
-        {"DepositToAccountRef": ref("Account", ACC_CHECKING), "Line": lines, "TotalAmt": money(total)}
-    )
+    return {"DepositToAccountRef": ref("Account", ACC_CHECKING), "Line": lines, "TotalAmt": money(total)}
+
+
+def render_deposit(company: Company, idx: int, create_ts: int) -> dict[str, Any]:
+    body = header(company, company.rng("Deposit", idx), "Deposit", idx, create_ts)
+    del body["DocNumber"]
+    body.update(deposit_core(company, idx))
     return body
 
 

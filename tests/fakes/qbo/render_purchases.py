@@ -120,20 +120,31 @@ def bill_total(company: Company, idx: int) -> int:
     return known[0]
 
 
+def bill_core(company: Company, idx: int) -> tuple[dict[str, Any], int, int]:
+    """(posting fields, total cents, vendor index) of bill ``idx``, from its index alone."""
+    vendor = party_of_target(company, BILL_PAYMENTS, idx)
+    lines, total = expense_lines(company, company.lines_rng("Bill", idx))
+    if idx < company.counts["Bill"]:
+        company.remember_total("Bill", idx, total, {})
+    fields = {
+        "VendorRef": ref("Vendor", vendor),
+        "APAccountRef": ref("Account", ACC_AP),
+        "Line": lines,
+        "TotalAmt": money(total),
+    }
+    return fields, total, vendor
+
+
 def _bill(company: Company, idx: int, create_ts: int) -> tuple[dict[str, Any], int]:
     rng = company.rng("Bill", idx)
     body = _header(company, rng, "Bill", idx, create_ts)
-    vendor = party_of_target(company, BILL_PAYMENTS, idx)
-    lines, total = expense_lines(company, company.lines_rng("Bill", idx))
+    fields, total, vendor = bill_core(company, idx)
     term = term_of(company, "Vendor", vendor)
+    body.update(fields)
     body.update(
         {
-            "VendorRef": ref("Vendor", vendor),
-            "APAccountRef": ref("Account", ACC_AP),
             "SalesTermRef": ref("Term", term),
             "DueDate": company.clock.date(create_ts + TERMS[term][1] * DAY),
-            "Line": lines,
-            "TotalAmt": money(total),
             "Balance": money(total),
         }
     )
@@ -155,9 +166,8 @@ def render_bill(company: Company, idx: int, create_ts: int) -> dict[str, Any]:
     return _bill(company, idx, create_ts)[0]
 
 
-def render_bill_payment(company: Company, idx: int, create_ts: int) -> dict[str, Any]:
-    rng = company.rng("BillPayment", idx)
-    body = _header(company, rng, "BillPayment", idx, create_ts)
+def bill_payment_core(company: Company, idx: int) -> dict[str, Any]:
+    """The posting fields of bill payment ``idx`` (vendor, lines, total, accounts), from its index alone."""
     group = group_paid_by(company, BILL_PAYMENTS, idx)
     paid = payment_lines(company, BILL_PAYMENTS, idx, lambda i: bill_total(company, i))
     if group is not None and paid:
@@ -169,43 +179,49 @@ def render_bill_payment(company: Company, idx: int, create_ts: int) -> dict[str,
         ]
     else:
         amount = money(unapplied_amount(company, "BillPayment", idx))
-        vendor_ref = ref("Vendor", company.pick(rng, "Vendor"))
+        vendor_ref = ref("Vendor", company.hash_pick("BillPayment", idx, "Vendor"))
         lines = []
     by_card = bill_paid_by_card(company, idx)
-    body.update(
-        {
-            "VendorRef": vendor_ref,
-            "APAccountRef": ref("Account", ACC_AP),
-            "PayType": "CreditCard" if by_card else "Check",
-            "Line": lines,
-            "TotalAmt": amount,
-        }
-    )
+    fields: dict[str, Any] = {
+        "VendorRef": vendor_ref,
+        "APAccountRef": ref("Account", ACC_AP),
+        "PayType": "CreditCard" if by_card else "Check",
+        "Line": lines,
+        "TotalAmt": amount,
+    }
     if by_card:
-        body["CreditCardPayment"] = {"CCAccountRef": ref("Account", ACC_CARD)}
+        fields["CreditCardPayment"] = {"CCAccountRef": ref("Account", ACC_CARD)}
     else:
-        body["CheckPayment"] = {"BankAccountRef": ref("Account", ACC_CHECKING), "PrintStatus": "NotSet"}
+        fields["CheckPayment"] = {"BankAccountRef": ref("Account", ACC_CHECKING), "PrintStatus": "NotSet"}
+    return fields
+
+
+def render_bill_payment(company: Company, idx: int, create_ts: int) -> dict[str, Any]:
+    body = _header(company, company.rng("BillPayment", idx), "BillPayment", idx, create_ts)
+    body.update(bill_payment_core(company, idx))
     return body
 
 
-def render_purchase(company: Company, idx: int, create_ts: int) -> dict[str, Any]:
-    rng = company.rng("Purchase", idx)
-    body = _header(company, rng, "Purchase", idx, create_ts)
+def purchase_core(company: Company, idx: int) -> dict[str, Any]:
+    """The posting fields of purchase ``idx`` (payment type, paying account, lines, total)."""
+    rng = company.lines_rng("Purchase", idx)
     kind = rng.choice(("Cash", "Check", "CreditCard"))
     lines, total = expense_lines(company, rng)
-    vendor = company.pick(rng, "Vendor")
-    body.update(
-        {
-            "PaymentType": kind,
-            "AccountRef": ref("Account", ACC_CARD if kind == "CreditCard" else ACC_CHECKING),
-            "EntityRef": {**ref("Vendor", vendor), "type": "Vendor"},
-            "Credit": False,
-            "Line": lines,
-            "TotalAmt": money(total),
-            "PurchaseEx": {"any": []},
-        }
-    )
-    if kind != "Check":
+    return {
+        "PaymentType": kind,
+        "AccountRef": ref("Account", ACC_CARD if kind == "CreditCard" else ACC_CHECKING),
+        "EntityRef": {**ref("Vendor", company.hash_pick("Purchase", idx, "Vendor")), "type": "Vendor"},
+        "Credit": False,
+        "Line": lines,
+        "TotalAmt": money(total),
+    }
+
+
+def render_purchase(company: Company, idx: int, create_ts: int) -> dict[str, Any]:
+    body = _header(company, company.rng("Purchase", idx), "Purchase", idx, create_ts)
+    body.update(purchase_core(company, idx))
+    body["PurchaseEx"] = {"any": []}
+    if body["PaymentType"] != "Check":
         del body["DocNumber"]
     return body
 
@@ -227,25 +243,27 @@ def render_purchase_order(company: Company, idx: int, create_ts: int) -> dict[st
     return body
 
 
+def vendor_credit_core(company: Company, idx: int) -> dict[str, Any]:
+    """The posting fields of vendor credit ``idx`` (vendor, lines, total)."""
+    lines, total = expense_lines(company, company.lines_rng("VendorCredit", idx), items_allowed=False)
+    return {
+        "VendorRef": ref("Vendor", company.hash_pick("VendorCredit", idx, "Vendor")),
+        "APAccountRef": ref("Account", ACC_AP),
+        "Line": lines,
+        "TotalAmt": money(total),
+    }
+
+
 def render_vendor_credit(company: Company, idx: int, create_ts: int) -> dict[str, Any]:
-    rng = company.rng("VendorCredit", idx)
-    body = _header(company, rng, "VendorCredit", idx, create_ts)
-    lines, total = expense_lines(company, rng, items_allowed=False)
-    body.update(
-        {
-            "VendorRef": ref("Vendor", company.pick(rng, "Vendor")),
-            "APAccountRef": ref("Account", ACC_AP),
-            "Line": lines,
-            "TotalAmt": money(total),
-            "Balance": money(total),
-        }
-    )
+    body = _header(company, company.rng("VendorCredit", idx), "VendorCredit", idx, create_ts)
+    body.update(vendor_credit_core(company, idx))
+    body["Balance"] = body["TotalAmt"]
     return body
 
 
-def render_journal_entry(company: Company, idx: int, create_ts: int) -> dict[str, Any]:
-    rng = company.rng("JournalEntry", idx)
-    body = _header(company, rng, "JournalEntry", idx, create_ts)
+def journal_core(company: Company, idx: int) -> dict[str, Any]:
+    """The lines of journal entry ``idx`` (debits to expenses, credits to the bank or equity) and total."""
+    rng = company.lines_rng("JournalEntry", idx)
     debits = [rint(rng, 1000, 500_000) for _ in range(rint(rng, 1, 4))]
     total = sum(debits)
     half = share(total, 1, 2)
@@ -259,6 +277,9 @@ def render_journal_entry(company: Company, idx: int, create_ts: int) -> dict[str
         detail: dict[str, Any] = {"PostingType": posting, "AccountRef": ref("Account", account)}
         if rng.random() < 0.2:
             detail["ClassRef"] = ref("Class", company.pick(rng, "Class"))
+        department = company.department("JournalEntry", idx)
+        if department is not None:
+            detail["DepartmentRef"] = department
         lines.append(
             {
                 "Id": str(n),
@@ -268,22 +289,32 @@ def render_journal_entry(company: Company, idx: int, create_ts: int) -> dict[str
                 "JournalEntryLineDetail": detail,
             }
         )
-    body.update({"Adjustment": rng.random() < 0.1, "Line": lines, "TotalAmt": money(total)})
+    return {"Line": lines, "TotalAmt": money(total)}
+
+
+def render_journal_entry(company: Company, idx: int, create_ts: int) -> dict[str, Any]:
+    rng = company.rng("JournalEntry", idx)
+    body = _header(company, rng, "JournalEntry", idx, create_ts)
+    body.update(journal_core(company, idx))
+    body["Adjustment"] = rng.random() < 0.1
     return body
 
 
-def render_transfer(company: Company, idx: int, create_ts: int) -> dict[str, Any]:
-    rng = company.rng("Transfer", idx)
-    body = _header(company, rng, "Transfer", idx, create_ts)
-    del body["DocNumber"]
+def transfer_core(company: Company, idx: int) -> dict[str, Any]:
+    """The accounts and amount of transfer ``idx`` (between checking and savings)."""
+    rng = company.lines_rng("Transfer", idx)
     forward = rng.random() < 0.5
-    body.update(
-        {
-            "FromAccountRef": ref("Account", ACC_CHECKING if forward else ACC_SAVINGS),
-            "ToAccountRef": ref("Account", ACC_SAVINGS if forward else ACC_CHECKING),
-            "Amount": money(rint(rng, 10_000, 1_000_000)),
-        }
-    )
+    return {
+        "FromAccountRef": ref("Account", ACC_CHECKING if forward else ACC_SAVINGS),
+        "ToAccountRef": ref("Account", ACC_SAVINGS if forward else ACC_CHECKING),
+        "Amount": money(rint(rng, 10_000, 1_000_000)),
+    }
+
+
+def render_transfer(company: Company, idx: int, create_ts: int) -> dict[str, Any]:
+    body = _header(company, company.rng("Transfer", idx), "Transfer", idx, create_ts)
+    del body["DocNumber"]
+    body.update(transfer_core(company, idx))
     return body
 
 

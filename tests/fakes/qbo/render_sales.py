@@ -257,13 +257,41 @@ def sales_total(company: Company, entity: str, idx: int) -> int:
     return known[0]
 
 
+def customer_of(company: Company, entity: str, idx: int) -> int:
+    """The customer of a sales document: an invoice's group's, otherwise a hash of the document."""
+    if entity == "Invoice":
+        return party_of_target(company, CUSTOMER_PAYMENTS, idx)
+    return company.hash_pick(entity, idx, "Customer")
+
+
+def sales_core(company: Company, entity: str, idx: int) -> tuple[dict[str, Any], SalesLines]:
+    """The fields of a sales document that post (customer, lines, tax, total, deposit account), from
+    (company, entity, idx) alone; the renderer and the ledger (``books.py``) share them."""
+    sales = sales_lines(company, company.lines_rng(entity, idx))
+    if idx < company.counts[entity]:
+        company.remember_total(entity, idx, sales.total, EMPTY)
+    fields: dict[str, Any] = {
+        "CustomerRef": ref("Customer", customer_of(company, entity, idx)),
+        "Line": sales.lines,
+        "TxnTaxDetail": tax_detail(sales),
+        "TotalAmt": money(sales.total),
+    }
+    if entity == "SalesReceipt":
+        to_bank = deposited_to_bank(company, entity, idx)
+        fields["DepositToAccountRef"] = ref("Account", ACC_CHECKING if to_bank else ACC_UNDEPOSITED)
+    elif entity == "RefundReceipt":
+        fields["DepositToAccountRef"] = ref("Account", ACC_CHECKING)
+    return fields, sales
+
+
 def invoice_with_lines(company: Company, idx: int, create_ts: int) -> tuple[dict[str, Any], SalesLines]:
     """An invoice body and its line totals."""
     rng = company.rng("Invoice", idx)
     body = header(company, rng, "Invoice", idx, create_ts)
-    customer = party_of_target(company, CUSTOMER_PAYMENTS, idx)
+    customer = customer_of(company, "Invoice", idx)
     body.update(_customer_block(company, customer))
-    sales = sales_lines(company, company.lines_rng("Invoice", idx))
+    fields, sales = sales_core(company, "Invoice", idx)
+    body.update(fields)
     term = term_of(company, "Customer", customer)
     balance = sales.total
     paid = application(company, CUSTOMER_PAYMENTS, idx, sales.total)
@@ -272,11 +300,8 @@ def invoice_with_lines(company: Company, idx: int, create_ts: int) -> tuple[dict
         body["LinkedTxn"] = [{"TxnId": str(paid[0] + 1), "TxnType": "Payment"}]
     body.update(
         {
-            "Line": sales.lines,
-            "TxnTaxDetail": tax_detail(sales),
             "SalesTermRef": ref("Term", term),
             "DueDate": company.clock.date(create_ts + TERMS[term][1] * DAY),
-            "TotalAmt": money(sales.total),
             "ApplyTaxAfterDiscount": False,
             "PrintStatus": "NotSet",
             "EmailStatus": "EmailSent" if rng.random() < 0.6 else "NotSet",
@@ -297,9 +322,8 @@ def render_invoice(company: Company, idx: int, create_ts: int) -> dict[str, Any]
 def _simple_sales(company: Company, entity: str, idx: int, create_ts: int) -> tuple[dict[str, Any], Stream]:
     rng = company.rng(entity, idx)
     body = header(company, rng, entity, idx, create_ts)
-    body.update(_customer_block(company, company.pick(rng, "Customer")))
-    sales = sales_lines(company, company.lines_rng(entity, idx))
-    body.update({"Line": sales.lines, "TxnTaxDetail": tax_detail(sales), "TotalAmt": money(sales.total)})
+    body.update(_customer_block(company, customer_of(company, entity, idx)))
+    body.update(sales_core(company, entity, idx)[0])
     return body, rng
 
 
@@ -309,14 +333,11 @@ def render_credit_memo(company: Company, idx: int, create_ts: int) -> dict[str, 
     return body
 
 
-def _receipt(company: Company, entity: str, idx: int, create_ts: int, account: int) -> dict[str, Any]:
+def _receipt(company: Company, entity: str, idx: int, create_ts: int) -> dict[str, Any]:
     body, rng = _simple_sales(company, entity, idx, create_ts)
-    if entity == "SalesReceipt" and deposited_to_bank(company, entity, idx):
-        account = ACC_CHECKING
     body.update(
         {
             "Balance": money(0),
-            "DepositToAccountRef": ref("Account", account),
             "PaymentMethodRef": ref("PaymentMethod", company.pick(rng, "PaymentMethod")),
             "PaymentRefNum": str(7000 + idx) if entity == "SalesReceipt" else "To Print",
         }
@@ -325,11 +346,11 @@ def _receipt(company: Company, entity: str, idx: int, create_ts: int, account: i
 
 
 def render_sales_receipt(company: Company, idx: int, create_ts: int) -> dict[str, Any]:
-    return _receipt(company, "SalesReceipt", idx, create_ts, ACC_UNDEPOSITED)
+    return _receipt(company, "SalesReceipt", idx, create_ts)
 
 
 def render_refund_receipt(company: Company, idx: int, create_ts: int) -> dict[str, Any]:
-    return _receipt(company, "RefundReceipt", idx, create_ts, ACC_CHECKING)
+    return _receipt(company, "RefundReceipt", idx, create_ts)
 
 
 def render_estimate(company: Company, idx: int, create_ts: int) -> dict[str, Any]:
