@@ -151,7 +151,7 @@ def test_any_config_text_gives_settings_or_one_clean_line(
     assert_clean(check(parsed))
 
 
-@settings(max_examples=20)
+@settings(max_examples=10)
 @given(configs())
 def test_the_tap_constructor_fails_bad_configs_with_one_clean_line(config: dict[str, t.Any]) -> None:
     assume(isinstance(check(dict(config)), ConfigError))  # good ones would build every stream (slow)
