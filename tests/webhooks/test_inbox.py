@@ -95,3 +95,32 @@ def test_an_unusable_inbox_is_one_line_naming_the_setting(tmp_path: Path) -> Non
     assert "pw-Sekr3t" not in str(caught.value)
     assert "postgresql://127.0.0.1:1/db" in str(caught.value)
     assert describe("postgresql://u:p@h:5432/d") == "postgresql://h:5432/d"
+
+
+def test_concurrent_adds_share_commits_and_each_gets_its_own_new_count(inbox: Inbox) -> None:
+    import concurrent.futures
+
+    batches = [[_event("1", f"c{n}"), _event("1", f"c{n + 1}")] for n in range(0, 80, 2)]
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        first = list(pool.map(inbox.add, batches))
+        again = list(pool.map(inbox.add, batches))  # every event already stored
+    assert first == [2] * 40
+    assert again == [0] * 40
+    assert len(inbox.pending(["1"])) == 80
+
+
+def test_a_failed_group_commit_fails_every_delivery_in_it_and_the_next_one_succeeds() -> None:
+    from tap_quickbooks_cdc.webhooks.group_commit import GroupCommit
+
+    calls: list[int] = []
+
+    def commit(groups: list[t.Sequence[Event]]) -> list[int]:
+        calls.append(len(groups))
+        if len(calls) == 1:
+            raise InboxError("webhook inbox x: cannot store events (disk full).")
+        return [len(events) for events in groups]
+
+    group = GroupCommit(commit)
+    with pytest.raises(InboxError, match="disk full"):
+        group.add([_event("1", "a")])
+    assert group.add([_event("1", "a"), _event("1", "b")]) == 2

@@ -27,6 +27,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from tap_quickbooks_cdc.errors import QboTapError
+from tap_quickbooks_cdc.webhooks.group_commit import GroupCommit
 from tap_quickbooks_cdc.webhooks.payloads import Event
 
 if t.TYPE_CHECKING:
@@ -122,12 +123,13 @@ def _reason(exc: BaseException) -> str:
 
 
 class SqliteInbox:
-    """One connection shared under a lock: SQLite has a single writer anyway, and each `add` is one short
-    transaction."""
+    """One connection shared under a lock (SQLite has a single writer anyway); concurrent `add`s share a
+    transaction (`group_commit`)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
+        self._group = GroupCommit(self._commit)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(
@@ -172,17 +174,21 @@ class SqliteInbox:
                 raise InboxError(f"webhook inbox {self.path}: cannot {what} ({_reason(exc)}).") from None
 
     def add(self, events: Sequence[Event]) -> int:
-        if not events:
-            return 0
+        return self._group.add(events) if events else 0
+
+    def _commit(self, groups: list[Sequence[Event]]) -> list[int]:
         received = _now()
+        counts = []
         with self._transaction("store events") as db:
-            before = db.total_changes
-            db.executemany(
-                f"INSERT INTO {TABLE} ({COLUMNS}, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (event_key) DO NOTHING",
-                [(*row, received) for row in _rows(events)],
-            )
-            return db.total_changes - before
+            for events in groups:
+                before = db.total_changes
+                db.executemany(
+                    f"INSERT INTO {TABLE} ({COLUMNS}, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (event_key) DO NOTHING",
+                    [(*row, received) for row in _rows(events)],
+                )
+                counts.append(db.total_changes - before)
+        return counts
 
     def pending(self, realm_ids: Iterable[str], limit: int | None = None) -> list[StoredEvent]:
         realms = sorted(set(realm_ids))
@@ -227,7 +233,7 @@ class SqliteInbox:
 
 
 class PostgresInbox:
-    """A small pool of connections (the receiver writes from several threads at once)."""
+    """A small pool of connections for reads; concurrent `add`s share a transaction (`group_commit`)."""
 
     def __init__(self, uri: str) -> None:
         import psycopg  # noqa: PLC0415 - only a PostgreSQL inbox pays for the import
@@ -236,6 +242,7 @@ class PostgresInbox:
         self._connect_to = psycopg.connect
         self.where = describe(uri)
         self._uri = uri
+        self._group = GroupCommit(self._commit)
         self._idle: queue.LifoQueue[psycopg.Connection[t.Any]] = queue.LifoQueue()
         self._slots = threading.BoundedSemaphore(PG_POOL_SIZE)
         with self._connection("create the events table") as conn, conn.transaction():
@@ -284,16 +291,20 @@ class PostgresInbox:
             self._slots.release()
 
     def add(self, events: Sequence[Event]) -> int:
-        if not events:
-            return 0
+        return self._group.add(events) if events else 0
+
+    def _commit(self, groups: list[Sequence[Event]]) -> list[int]:
         received = _now()
+        counts = []
         with self._connection("store events") as conn, conn.transaction(), conn.cursor() as cur:
-            cur.executemany(
-                f"INSERT INTO {TABLE} ({COLUMNS}, received_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
-                "ON CONFLICT (event_key) DO NOTHING",
-                [(*row, received) for row in _rows(events)],
-            )
-            return max(cur.rowcount, 0)
+            for events in groups:
+                cur.executemany(
+                    f"INSERT INTO {TABLE} ({COLUMNS}, received_at) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (event_key) DO NOTHING",
+                    [(*row, received) for row in _rows(events)],
+                )
+                counts.append(max(cur.rowcount, 0))
+        return counts
 
     def pending(self, realm_ids: Iterable[str], limit: int | None = None) -> list[StoredEvent]:
         realms = sorted(set(realm_ids))
