@@ -37,8 +37,35 @@
         as {{ alias }}(series_value)
 {%- endmacro %}
 
-{# The aging date: the dbt var `as_of_date` (YYYY-MM-DD), by default today. #}
-{% macro as_of_date() -%}
+{#
+  The aging dates: the dbt var `as_of_date`, a date (YYYY-MM-DD) or a list of dates (one aging per date,
+  e.g. `--vars '{as_of_date: [2026-06-30, 2026-12-31]}'`), by default today.
+#}
+{% macro _as_of_list() -%}
     {%- set value = var('as_of_date', none) -%}
-    {%- if value -%}cast('{{ value }}' as date){%- else -%}current_date{%- endif -%}
+    {%- if value is none or value == '' -%}
+        {{ return([]) }}
+    {%- elif value is string or value is not iterable -%}
+        {{ return([value | string]) }}
+    {%- else -%}
+        {{ return(value | map('string') | list) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{# A select of one row per aging date, column as_of_date. #}
+{% macro as_of_dates() -%}
+    {%- set dates = _as_of_list() -%}
+    {%- if not dates -%}
+    select current_date as as_of_date
+    {%- else -%}
+    {%- for day in dates %}
+    {% if not loop.first %}union all {% endif %}select cast('{{ day }}' as date) as as_of_date
+    {%- endfor -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{# The latest aging date as a SQL date (where statements end: balance sheet months, cash days). #}
+{% macro as_of_date() -%}
+    {%- set dates = _as_of_list() -%}
+    {%- if not dates -%}current_date{%- else -%}cast('{{ dates | max }}' as date){%- endif -%}
 {%- endmacro %}

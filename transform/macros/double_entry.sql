@@ -50,8 +50,8 @@ defaults as (
 {#
   Sales documents. `header_side` is where the header account takes the total: 'debit' for Invoice and
   SalesReceipt (A/R or the deposit account), 'credit' for CreditMemo and RefundReceipt. Item lines post
-  income on the other side (the line's ItemAccountRef, else its Item's IncomeAccountRef), discounts on the
-  header side, and sales tax to the sales tax liability on the other side.
+  income on the other side (their Item's IncomeAccountRef; the line's ItemAccountRef when the item is not
+  loaded), discounts on the header side, and sales tax to the sales tax liability on the other side.
 #}
 {% macro sales_double_entry(documents_model, lines_model, transaction_type, header_account, header_side) -%}
 {%- set line_side = 'credit' if header_side == 'debit' else 'debit' -%}
@@ -85,7 +85,7 @@ postings as (
         case
             when lines.detail_type = 'DiscountLineDetail'
                 then coalesce(lines.discount_account_id, defaults.discount_account_id)
-            else coalesce(lines.item_account_id, items.income_account_id)
+            else coalesce(items.income_account_id, lines.item_account_id)
         end as account_id,
         case when lines.detail_type = 'DiscountLineDetail' then '{{ header_side }}' else '{{ line_side }}' end as side,
         lines.amount,
@@ -121,8 +121,8 @@ postings as (
 {#
   Purchase-side documents. The header account (A/P, or the bank/card of a Purchase) takes the total on
   `header_side` ('credit' for Bill and Purchase, 'debit' for VendorCredit and refund Purchases); lines post
-  on the other side: an account-based line to its account, an item-based line to its Item's inventory asset
-  account (Inventory items), else its expense account.
+  on the other side: an account-based line to its account, an item-based line to its Item's
+  ExpenseAccountRef (the simulator keeps no inventory: purchases of Inventory items are expensed too).
 #}
 {% macro expense_double_entry(documents, lines_model, transaction_type, header_account, header_side, vendor_id) -%}
 with documents as (
@@ -153,11 +153,7 @@ postings as (
         lines.line_id as transaction_line_id,
         documents.transaction_date,
         case
-            when lines.detail_type = 'ItemBasedExpenseLineDetail'
-                then case
-                    when items.item_type = 'Inventory' then coalesce(items.asset_account_id, items.expense_account_id)
-                    else items.expense_account_id
-                end
+            when lines.detail_type = 'ItemBasedExpenseLineDetail' then items.expense_account_id
             else lines.account_id
         end as account_id,
         case when {{ header_side }} = 'debit' then 'credit' else 'debit' end as side,

@@ -33,8 +33,7 @@ postings as (
         lines.line_id as transaction_line_id,
         deposits.transaction_date,
         case
-            when lines.linked_transaction_id is not null
-                then coalesce(lines.account_id, defaults.undeposited_funds_account_id)
+            when lines.linked_transaction_id is not null then defaults.undeposited_funds_account_id
             else lines.account_id
         end as account_id,
         'credit' as side,

@@ -1,4 +1,4 @@
--- Open payables as of the dbt var as_of_date (default today): open bills, and vendor credits and
+-- Open payables at each date of the dbt var as_of_date (default today): open bills, and vendor credits and
 -- unapplied bill payments as negative items, each in QuickBooks' aging bucket.
 {{ open_items(
     'vendor',

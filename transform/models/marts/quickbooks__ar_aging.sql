@@ -1,4 +1,4 @@
--- Open receivables as of the dbt var as_of_date (default today): open invoices, and credit memos and
+-- Open receivables at each date of the dbt var as_of_date (default today): open invoices, and credit memos and
 -- unapplied payments as negative items, each in QuickBooks' aging bucket.
 {{ open_items(
     'customer',

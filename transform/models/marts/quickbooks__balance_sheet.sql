@@ -1,7 +1,8 @@
 -- Balance of every asset, liability and equity account at every month end, in the account's natural sign,
--- plus two equity rows QuickBooks shows: retained earnings (net income of the years before the period's
--- calendar year) and net income of the period's year to date. So assets = liabilities + equity at every
--- month end. Months run from a company's first transaction to the later of its last one and as_of_date.
+-- with QuickBooks' two income rows: the Retained Earnings account also carries the net income of the years
+-- before the period's calendar year (a row `retained_earnings` when the chart has no such account), and a
+-- `net_income` row the period's year to date. So assets = liabilities + equity at every month end.
+-- Months run from a company's first transaction to the later of its last one and as_of_date.
 with ledger as (
     select * from {{ ref('quickbooks__general_ledger') }}
 ),
@@ -9,6 +10,10 @@ with ledger as (
 accounts as (
     select * from {{ ref('stg_quickbooks__accounts') }}
     where classification in ('Asset', 'Liability', 'Equity')
+),
+
+defaults as (
+    select * from {{ ref('int_quickbooks__default_accounts') }}
 ),
 
 company_months as (
@@ -51,7 +56,8 @@ grid as (
     select periods.realm_id, periods.period_last_day, accounts.account_id
     from periods
     inner join accounts on periods.realm_id = accounts.realm_id
-    where exists (
+    left join defaults on accounts.realm_id = defaults.realm_id
+    where accounts.account_id = defaults.retained_earnings_account_id or exists (
         select 1 from monthly_changes
         where monthly_changes.realm_id = accounts.realm_id and monthly_changes.account_id = accounts.account_id
     )
@@ -109,26 +115,40 @@ income_to_date as (
 )
 
 select
-    realm_id,
-    period_last_day,
-    account_id,
-    account_name,
-    account_type,
-    account_classification,
-    case when account_classification = 'Asset' then net_debit_to_date else -net_debit_to_date end as balance
+    account_balances.realm_id,
+    account_balances.period_last_day,
+    account_balances.account_id,
+    account_balances.account_name,
+    account_balances.account_type,
+    account_balances.account_classification,
+    case
+        when account_balances.account_classification = 'Asset' then account_balances.net_debit_to_date
+        else -account_balances.net_debit_to_date
+    end
+    + case
+        when account_balances.account_id = defaults.retained_earnings_account_id
+            then income_to_date.net_income_to_date - income_to_date.net_income_year_to_date
+        else 0
+    end as balance
 from account_balances
+left join defaults on account_balances.realm_id = defaults.realm_id
+left join income_to_date
+    on account_balances.realm_id = income_to_date.realm_id
+    and account_balances.period_last_day = income_to_date.period_last_day
 
 union all
 
 select
-    realm_id,
-    period_last_day,
+    income_to_date.realm_id,
+    income_to_date.period_last_day,
     'retained_earnings' as account_id,
-    'Retained Earnings (net income of prior years)' as account_name,
+    'Retained Earnings' as account_name,
     'Equity' as account_type,
     'Equity' as account_classification,
-    net_income_to_date - net_income_year_to_date as balance
+    income_to_date.net_income_to_date - income_to_date.net_income_year_to_date as balance
 from income_to_date
+left join defaults on income_to_date.realm_id = defaults.realm_id
+where defaults.retained_earnings_account_id is null
 
 union all
 

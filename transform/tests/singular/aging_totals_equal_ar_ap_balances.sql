@@ -1,5 +1,5 @@
--- The A/R aging total equals the A/R accounts' balance at as_of_date, and the A/P aging total the A/P
--- accounts' balance (every company, also one with aging rows on one side only).
+-- At every aging date, the A/R aging total equals the A/R accounts' balance, and the A/P aging total the
+-- A/P accounts' balance (every company, also one with aging rows on one side only).
 {%- set sides = [
     ('Accounts Receivable', 'quickbooks__ar_aging', 1),
     ('Accounts Payable', 'quickbooks__ap_aging', -1),
@@ -9,26 +9,32 @@
 union all
 {% endif -%}
 select * from (
-    with ledger as (
-        select realm_id, {{ sign }} * sum(amount) as ledger_balance
-        from {{ ref('quickbooks__general_ledger') }}
-        where account_type = '{{ account_type }}' and transaction_date <= {{ as_of_date() }}
-        group by realm_id
+    with as_of as (
+        {{ as_of_dates() }}
+    ),
+
+    ledger as (
+        select as_of.as_of_date, ledger.realm_id, {{ sign }} * sum(ledger.amount) as ledger_balance
+        from {{ ref('quickbooks__general_ledger') }} as ledger
+        inner join as_of on ledger.transaction_date <= as_of.as_of_date
+        where ledger.account_type = '{{ account_type }}'
+        group by 1, 2
     ),
 
     aging as (
-        select realm_id, sum(open_balance) as aging_total
+        select as_of_date, realm_id, sum(open_balance) as aging_total
         from {{ ref(aging) }}
-        group by realm_id
+        group by 1, 2
     )
 
     select
         '{{ account_type }}' as account_type,
+        coalesce(ledger.as_of_date, aging.as_of_date) as as_of_date,
         coalesce(ledger.realm_id, aging.realm_id) as realm_id,
         coalesce(ledger.ledger_balance, 0) as ledger_balance,
         coalesce(aging.aging_total, 0) as aging_total
     from ledger
-    full outer join aging on ledger.realm_id = aging.realm_id
+    full outer join aging on ledger.realm_id = aging.realm_id and ledger.as_of_date = aging.as_of_date
     where coalesce(ledger.ledger_balance, 0) <> coalesce(aging.aging_total, 0)
 ) as {{ aging }}_mismatches
 {% endfor %}

@@ -1,10 +1,32 @@
--- Each month's P&L net income (revenue - expenses) equals that month's change in the equity QuickBooks
--- carries for income: retained earnings + year-to-date net income on the balance sheet.
-with earnings as (
-    select realm_id, period_last_day, sum(balance) as earnings_to_date
+-- Each month's P&L net income (revenue - expenses) equals that month's change in equity other than what
+-- is posted to equity accounts directly (owner contributions, opening balances): the change of total equity
+-- on the balance sheet minus the equity postings of the month in the ledger.
+with equity as (
+    select realm_id, period_last_day, sum(balance) as equity_total
     from {{ ref('quickbooks__balance_sheet') }}
-    where account_id in ('retained_earnings', 'net_income')
+    where account_classification = 'Equity'
     group by realm_id, period_last_day
+),
+
+direct_postings as (
+    select realm_id, {{ month_last_day('transaction_date') }} as period_last_day, sum(credit_amount - debit_amount) as posted
+    from {{ ref('quickbooks__general_ledger') }}
+    where account_classification = 'Equity'
+    group by 1, 2
+),
+
+earnings as (
+    select
+        equity.realm_id,
+        equity.period_last_day,
+        equity.equity_total - sum(coalesce(direct_postings.posted, 0)) over (
+            partition by equity.realm_id
+            order by equity.period_last_day
+            rows between unbounded preceding and current row
+        ) as earnings_to_date
+    from equity
+    left join direct_postings
+        on equity.realm_id = direct_postings.realm_id and equity.period_last_day = direct_postings.period_last_day
 ),
 
 changes as (
