@@ -89,8 +89,12 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
     th.Property(
         "looker_refresh",
         th.StringType,
-        allowed_values=["after_load", "never"],
-        description="after_load (the default when looker_base_url is set) or never.",
+        allowed_values=["after_load", "after_transform", "never"],
+        description=(
+            "after_load (the default when looker_base_url is set): refresh once at the end of the load; "
+            "after_transform: the target does not refresh, the job runs target-looker-stage-looker-refresh "
+            "after dbt; never."
+        ),
     ),
     th.Property(
         "looker_failure",

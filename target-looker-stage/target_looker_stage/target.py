@@ -75,6 +75,10 @@ class TargetLookerStage(Target):
         self.looker: LookerSettings = parse_looker_settings(self.config)
         if not self.looker.enabled:
             self.logger.info("looker: refresh off (%s)", self.looker.off_reason)
+        elif self.looker.mode == "after_transform":
+            self.logger.info(
+                "looker: refresh after dbt (looker_refresh: after_transform), not at the end of the load"
+            )
         self._sql_runner: SqlRunnerLoader | None = None
 
     # -- settings
@@ -208,7 +212,7 @@ class TargetLookerStage(Target):
     def _refresh_looker(self) -> str | None:
         """The once-per-run Looker refresh, after the final drain emitted the last STATE (a Looker failure
         cannot lose loaded data). Returns the error line when it failed and ``looker_failure`` is ``fail``."""
-        if not self.looker.enabled:
+        if not self.looker.enabled or self.looker.mode != "after_load":
             return None
         from target_looker_stage.looker.refresh import refresh_after_load  # noqa: PLC0415 (looker-sdk only when on)
 

@@ -16,7 +16,9 @@ from urllib.parse import urlsplit
 
 from target_looker_stage.errors import ConfigError
 
-REFRESH_MODES = ("after_load", "never")
+#: after_load: the target refreshes once at the end of its run. after_transform: the target does not; the
+#: job runs `target-looker-stage-looker-refresh` after dbt has rebuilt the models Looker reads. never: off.
+REFRESH_MODES = ("after_load", "after_transform", "never")
 FAILURE_MODES = ("warn", "fail")
 WORKSPACES = ("production", "dev")
 DESTINATION_TYPES = ("email", "webhook", "s3", "sftp")
@@ -90,6 +92,8 @@ class LookerSettings:
     enabled: bool
     #: Why the refresh is off (logged once), or "" when it is on.
     off_reason: str = ""
+    #: One of REFRESH_MODES; the target refreshes at the end of its run only for after_load.
+    mode: str = "after_load"
     base_url: str = ""
     client_id: str = field(default="", repr=False)
     client_secret: str = field(default="", repr=False)
@@ -127,6 +131,8 @@ def parse_looker_settings(config: Mapping[str, Any]) -> LookerSettings:
     if refresh == "never" and not connection:
         return LookerSettings(enabled=False, off_reason="looker_refresh is 'never'")
     if not base_url:
+        # after_transform without a URL stays off: the load does nothing in that mode, and the refresh step
+        # after dbt says it is off (an environment without Looker keeps one job definition).
         if refresh == "after_load":
             _fail(
                 "looker_refresh is 'after_load' but looker_base_url is not set: set it (https://<instance>)"
@@ -149,6 +155,7 @@ def parse_looker_settings(config: Mapping[str, Any]) -> LookerSettings:
     return LookerSettings(
         enabled=refresh != "never",
         off_reason="looker_refresh is 'never'" if refresh == "never" else "",
+        mode=refresh or "after_load",
         base_url=base_url,
         client_id=client_id,
         client_secret=client_secret,
