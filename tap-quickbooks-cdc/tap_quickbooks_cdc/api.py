@@ -185,7 +185,19 @@ class QboClient:
             raise RetryableError(f"{path}: {summary}")
         if code in AUTH_CODES or status == 401:
             raise AccessTokenRejectedError
-        if code in NOT_AUTHORIZED_CODES or status == 403:
+        if code in NOT_AUTHORIZED_CODES:
+            # The access token came from a refresh that worked, and its rotated refresh token was stored
+            # first: it is valid, for another company (a mistyped realm ID, or a sandbox company on the
+            # production host), and the token store finds it by its seed once the realm ID is fixed.
+            where = "the realm ID"
+            if code == "3100":
+                where += " and 'environment' (sandbox or production)"
+            raise RealmAccessError(
+                self.realm_id,
+                f"the refresh token is not authorised for this company (Fault {code}): check {where}; the "
+                "rotated token is kept, so fixing 'realm_id' needs no reconnect.",
+            )
+        if status == 403:
             raise RealmAccessError(
                 self.realm_id,
                 f"{summary}: the app is not authorized for this company (unknown realm, or disconnected); "

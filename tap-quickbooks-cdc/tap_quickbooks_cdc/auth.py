@@ -1,7 +1,12 @@
 """OAuth 2.0 for one realm: refresh the access token, persisting every rotated refresh token first.
 
 Which refresh token to spend: the store's, unless the config seed changed since the stored token's
-lineage began (a reconnect), in which case the new seed wins. The store stays locked across
+lineage began (a reconnect), in which case the new seed wins. A company listed without a seed (connected
+with `tap-quickbooks-cdc-connect`) always spends the store's. Intuit's token answer does not say which
+company a token belongs to, so a lineage is also found by its seed fingerprint: a realm without its own
+entry for the config seed adopts another realm's entry from the same seed (the seed was first spent under
+a mistyped realm ID, which only the data call's Fault 3201 revealed) instead of spending the dead seed
+again. The store stays locked across
 read-refresh-write, and a returned refresh token is written durably *before* the new access token
 is used, so a crash in between cannot strand the company. The store proves it can be written before
 the token is spent, and SIGTERM/SIGINT wait until the refresh and its write are done (`signals`).
@@ -28,10 +33,11 @@ if t.TYPE_CHECKING:
     import logging
 
     from tap_quickbooks_cdc.settings import Company, Settings
-    from tap_quickbooks_cdc.token_store import TokenStore
+    from tap_quickbooks_cdc.token_store import TokenSlot, TokenStore
 
 TOKEN_ATTEMPTS = 3
 HARD_EXPIRY_WARNING_DAYS = 30
+CONNECT = "`tap-quickbooks-cdc-connect` (or `meltano invoke tap-quickbooks-cdc:connect`)"
 
 
 def hard_expiry_warning(realm_id: str, body: t.Mapping[str, t.Any]) -> str | None:
@@ -68,6 +74,7 @@ class RealmAuth:
         self._expires_at = 0.0
         self._lifetime = 3600.0
         self._lock = threading.Lock()
+        self._spending: StoredToken | None = None  # the stored entry being spent (None: the config seed)
         self.refresh_count = 0
 
     @property
@@ -121,27 +128,83 @@ class RealmAuth:
         """Spend the right refresh token and store its successor: (token answer, spent, source, new)."""
         realm = self.realm_id
         with self._store.transaction(realm) as slot:  # fails before spending if the store cannot be written
-            stored = slot.get()
-            fingerprint = self._company.seed_fingerprint
-            if stored is not None and stored.seed_fingerprint == fingerprint:
-                spend, source = stored.refresh_token, "token store"
-                if slot.rescued_from:
-                    self._logger.warning(
-                        "realm %s: using the refresh token rescued to %s after a failed token store write; "
-                        "the store gets its successor now",
-                        realm,
-                        slot.rescued_from,
-                    )
-            else:
-                spend, source = self._company.seed_refresh_token, "config seed"
-                if stored is not None:
-                    self._logger.info("realm %s: config has a new seed refresh token (reconnected)", realm)
+            if slot.adopted_from:
+                self._logger.warning(
+                    "token store %s was created at %s; adopted here (token_store_adopt): remove the "
+                    "setting now, so a copy of this store is refused again",
+                    self._store.location,
+                    slot.adopted_from,
+                )
+            spend, source, fingerprint = self._choose(slot)
             # A signal now waits until the token is stored: once Intuit rotated it, the old one is dead.
             with signals.critical():
                 body = self._request_tokens(spend, source)
                 new_refresh = str(body.get("refresh_token") or spend)
                 slot.put(StoredToken(new_refresh, fingerprint))  # persist before use
         return body, spend, source, new_refresh
+
+    def _choose(self, slot: TokenSlot) -> tuple[str, str, str]:
+        """The refresh token to spend, where it comes from, and the seed fingerprint its successor keeps."""
+        realm, company = self.realm_id, self._company
+        stored = slot.get()
+        self._spending = None
+        if not company.seed_refresh_token:  # connected by tap-quickbooks-cdc-connect: only the store has one
+            if stored is None:
+                raise ReconnectRequiredError(
+                    realm,
+                    f"no refresh token: 'companies' lists this company without one and token store "
+                    f"{self._store.location} has none for it: check the realm ID, or connect the company "
+                    f"with {CONNECT}.",
+                )
+            return self._spend_stored(stored, slot), "token store", stored.seed_fingerprint
+        fingerprint = company.seed_fingerprint
+        if stored is not None and stored.seed_fingerprint == fingerprint:
+            return self._spend_stored(stored, slot), "token store", fingerprint
+        configured = {c.realm_id for c in self._settings.companies}  # never take a listed company's token
+        adopted = slot.adopt(fingerprint, exclude=configured)
+        if adopted is not None:
+            other, token = adopted
+            self._logger.warning(
+                "realm %s: spending the refresh token stored under realm %s: it descends from this "
+                "company's config seed (the realm ID was corrected); the entry moves to realm %s",
+                realm,
+                other,
+                realm,
+            )
+            self._spending = token
+            return token.refresh_token, f"token store (realm {other}'s entry)", fingerprint
+        if stored is not None:
+            self._logger.info("realm %s: config has a new seed refresh token (reconnected)", realm)
+        return company.seed_refresh_token, "config seed", fingerprint
+
+    def _spend_stored(self, stored: StoredToken, slot: TokenSlot) -> str:
+        if slot.rescued_from:
+            self._logger.warning(
+                "realm %s: using the refresh token rescued to %s after a failed token store write; "
+                "the store gets its successor now",
+                self.realm_id,
+                slot.rescued_from,
+            )
+        self._spending = stored
+        return stored.refresh_token
+
+    def _invalid_grant(self, source: str) -> str:
+        """Why Intuit refused the token: for a stored one, when and where it was last rotated, since
+        another copy of the token store spending it is the usual cause besides a disconnect."""
+        spent = self._spending
+        if spent is None:
+            return (
+                f"Intuit rejected the refresh token from the {source} (invalid_grant: revoked, expired or "
+                f"already used): reconnect the company in the Intuit app with {CONNECT}; it stores the "
+                "new token, so 'companies' needs no refresh token."
+            )
+        return (
+            f"Intuit rejected the refresh token from the {source} (invalid_grant: revoked, expired or "
+            f"already used); it was last rotated at {spent.updated_at or 'an unknown time'} on host "
+            f"{spent.host or 'unknown'}, so unless the company was disconnected, another copy of this token "
+            "store or another run with its own store spent it since (one company needs one token store): "
+            f"reconnect the company in the Intuit app with {CONNECT}."
+        )
 
     def _request_tokens(self, refresh_token: str, source: str) -> dict[str, t.Any]:
         realm = self.realm_id
@@ -168,12 +231,7 @@ class RealmAuth:
                 return body
             error = str(body.get("error") or f"HTTP {response.status_code}")
             if error == "invalid_grant":
-                raise ReconnectRequiredError(
-                    realm,
-                    f"Intuit rejected the refresh token from the {source} (invalid_grant: revoked, expired "
-                    "or already used): reconnect the company in the Intuit app and put the new refresh "
-                    "token in 'companies'.",
-                )
+                raise ReconnectRequiredError(realm, self._invalid_grant(source))
             if error == "invalid_client" or response.status_code == 401:
                 raise RealmAccessError(
                     realm,

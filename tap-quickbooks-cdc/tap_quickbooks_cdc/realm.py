@@ -92,7 +92,9 @@ class RealmRegistry:
         self._logger = logger
         self._plan_for = plan_for
         self._companies = {c.realm_id: c for c in settings.companies}
-        self._store = open_token_store(settings.token_store, settings.token_store_s3_endpoint_url)
+        self._store = open_token_store(
+            settings.token_store, settings.token_store_s3_endpoint_url, settings.token_store_adopt
+        )
         self._sessions: dict[str, RealmSession] = {}
 
     @property

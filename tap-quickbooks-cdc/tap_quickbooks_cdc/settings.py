@@ -45,9 +45,11 @@ COMPANY = th.ObjectType(
     th.Property(
         "refresh_token",
         th.StringType,
-        required=True,
         secret=True,
-        description="Seed refresh token from connecting the company; the token store keeps the rotated ones.",
+        description=(
+            "Seed refresh token from connecting the company; the token store keeps the rotated ones. "
+            "Not needed for a company connected with tap-quickbooks-cdc-connect."
+        ),
     ),
 )
 
@@ -92,6 +94,15 @@ CONFIG_SCHEMA: dict[str, t.Any] = th.PropertiesList(
         "token_store_s3_endpoint_url",
         th.StringType,
         description="Override the S3 endpoint for an s3:// token_store (MinIO, moto).",
+    ),
+    th.Property(
+        "token_store_adopt",
+        th.BooleanType,
+        default=False,
+        description=(
+            "Once, after moving the token store on purpose: accept a store that records another location "
+            "(a copy is refused: one company needs one token store)."
+        ),
     ),
     th.Property(
         "start_date",
@@ -212,6 +223,7 @@ class Settings:
     request_timeout_seconds: float
     cdc_cursor_margin_seconds: int
     query_only_refresh_hours: float
+    token_store_adopt: bool = False
 
     def __repr__(self) -> str:
         realms = [c.realm_id for c in self.companies]
@@ -346,11 +358,12 @@ def _companies(config: t.Mapping[str, t.Any]) -> tuple[Company, ...]:
                 f"Company #{index + 1} has no valid 'realm_id': use the numeric realmId Intuit "
                 "showed when the company was connected."
             )
-        if not isinstance(token, str) or not token.strip():
+        if token is not None and not isinstance(token, str):
             raise ConfigError(
-                f"Company {realm} has no 'refresh_token': paste the refresh token from connecting it."
+                f"Company {realm} has a 'refresh_token' that is not text: paste the refresh token from "
+                "connecting it, or leave it out for a company connected with tap-quickbooks-cdc-connect."
             )
-        companies.append(Company(realm.strip(), token.strip()))
+        companies.append(Company(realm.strip(), (token or "").strip()))  # "": the token store's token
     realms = [c.realm_id for c in companies]
     duplicates = sorted({r for r in realms if realms.count(r) > 1})
     if duplicates:
@@ -466,4 +479,5 @@ def parse_settings(config: t.Mapping[str, t.Any]) -> Settings:
         request_timeout_seconds=_positive(config, "request_timeout_seconds", 120.0),
         cdc_cursor_margin_seconds=_margin(config),
         query_only_refresh_hours=_refresh_hours(config),
+        token_store_adopt=config.get("token_store_adopt") is True,
     )

@@ -9,6 +9,11 @@ spent token is dead. So the write path is proven before a token is spent (a file
 temp file in its folder, big enough for the write that follows; an S3 store rewrites the object it read),
 a failed write is retried, a conflicting S3 write re-applies this realm's entry to the newer object, and a
 token that still cannot be stored goes to a rescue file (`token_rescue`) that every read merges back in.
+
+A store also records where it was created (`store`: a random id, the absolute path or s3 URL, the host).
+Two stores holding one company's token spend each other's rotations (the loser gets `invalid_grant`), so a
+store read from another location than it records is a copy or a move and is refused before anything is
+spent, unless `adopt` (the `token_store_adopt` setting) says it was moved on purpose.
 """
 
 from __future__ import annotations
@@ -19,19 +24,21 @@ import hashlib
 import json
 import os
 import random
+import secrets
+import socket
 import tempfile
 import time
 import typing as t
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from filelock import FileLock, Timeout
 
 from tap_quickbooks_cdc.errors import TokenStoreError
-from tap_quickbooks_cdc.token_rescue import Rescue, dump, rescue_paths, write_atomic
+from tap_quickbooks_cdc.token_rescue import Rescue, dump, rescue_paths, updated_at, write_atomic
 
 if t.TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Collection, Iterator
 
 LOCK_TIMEOUT_SECONDS = 300.0
 WRITE_ATTEMPTS = 3
@@ -43,10 +50,13 @@ RESERVE_BYTES = 64 * 1024
 
 @dataclass(frozen=True)
 class StoredToken:
-    """The newest refresh token of a realm and the fingerprint of the seed it descends from."""
+    """The newest refresh token of a realm and the fingerprint of the seed it descends from; when and on
+    which host it was stored (filled on read, for messages: not part of the token's identity)."""
 
     refresh_token: str
     seed_fingerprint: str
+    updated_at: str = field(default="", compare=False)
+    host: str = field(default="", compare=False)
 
     def __repr__(self) -> str:
         return f"StoredToken(seed_fingerprint={self.seed_fingerprint[:12]!r})"
@@ -54,6 +64,9 @@ class StoredToken:
 
 class TokenStore(t.Protocol):
     """Storage backend for refresh tokens."""
+
+    #: The store's absolute path or s3:// URL, as it names itself in messages and in its identity.
+    location: str
 
     def transaction(self, realm_id: str) -> contextlib.AbstractContextManager[TokenSlot]:
         """Lock the store for one realm's read-refresh-write cycle; fails before anything is spent."""
@@ -69,6 +82,9 @@ class TokenSlot(t.Protocol):
 
     #: The rescue file the entry came from (a store write failed earlier), else None.
     rescued_from: str | None
+    #: The location a moved store recorded before `adopt` made it this store's (the move is recorded
+    #: with the next write), else None.
+    adopted_from: str | None
 
     def get(self) -> StoredToken | None:
         """The stored entry, if any."""
@@ -78,27 +94,97 @@ class TokenSlot(t.Protocol):
         """Persist durably before returning (else rescue it and raise TokenStoreError saying where)."""
         ...
 
+    def adopt(self, seed_fingerprint: str, exclude: Collection[str]) -> tuple[str, StoredToken] | None:
+        """The newest entry of another realm (none in `exclude`) descending from the same seed:
+        (that realm, its token); the next `put` moves it to this realm. None when there is none."""
+        ...
+
 
 def _entry(payload: dict[str, t.Any], realm_id: str) -> StoredToken | None:
     realm = payload.get("realms", {}).get(realm_id)
     if not isinstance(realm, dict) or not realm.get("refresh_token"):
         return None
-    return StoredToken(str(realm["refresh_token"]), str(realm.get("seed_fingerprint", "")))
+    return StoredToken(
+        str(realm["refresh_token"]),
+        str(realm.get("seed_fingerprint", "")),
+        str(realm.get("updated_at", "")),
+        str(realm.get("host", "")),
+    )
+
+
+def _now() -> str:
+    # Microseconds: the newest of a store entry and a rescued one wins when both exist.
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="microseconds")
 
 
 def _new_entry(token: StoredToken) -> dict[str, t.Any]:
     return {
         "refresh_token": token.refresh_token,
         "seed_fingerprint": token.seed_fingerprint,
-        # Microseconds: the newest of a store entry and a rescued one wins when both exist.
-        "updated_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="microseconds"),
+        "updated_at": _now(),
+        "host": socket.gethostname(),  # named when a copy of the store spent the token elsewhere
     }
 
 
-def _with_entry(payload: dict[str, t.Any], realm_id: str, entry: dict[str, t.Any]) -> dict[str, t.Any]:
+def _with_entry(
+    payload: dict[str, t.Any],
+    realm_id: str,
+    entry: dict[str, t.Any],
+    moved_from: tuple[str, str] | None = None,
+) -> dict[str, t.Any]:
+    """`payload` with the realm's new entry; `moved_from` (realm, token) is dropped if it still holds that
+    token (an adopted entry moves to the realm it belongs to)."""
     realms = dict(payload.get("realms", {}))
     realms[realm_id] = entry
-    return {"version": 1, "realms": realms}
+    if moved_from is not None:
+        old_realm, old_token = moved_from
+        old = realms.get(old_realm)
+        if isinstance(old, dict) and old.get("refresh_token") == old_token:
+            del realms[old_realm]
+    return {**payload, "version": 1, "realms": realms}
+
+
+def _same_lineage(
+    payload: dict[str, t.Any], realm_id: str, seed_fingerprint: str, exclude: Collection[str]
+) -> tuple[str, StoredToken] | None:
+    """The newest entry of another realm with this seed fingerprint (see `TokenSlot.adopt`)."""
+    found = [
+        (updated_at(entry), other)
+        for other, entry in payload.get("realms", {}).items()
+        if other != realm_id
+        and other not in exclude
+        and isinstance(entry, dict)
+        and entry.get("refresh_token")
+        and entry.get("seed_fingerprint") == seed_fingerprint
+    ]
+    if not seed_fingerprint or not found:
+        return None
+    other = max(found)[1]
+    token = _entry(payload, other)
+    return (other, token) if token is not None else None
+
+
+def _own(payload: dict[str, t.Any], location: str, adopt: bool) -> tuple[dict[str, t.Any], str | None]:
+    """`payload` stamped with this store's identity, and the location it was adopted from (if it was).
+
+    A store that records another location is a copy or a move: refused, unless `adopt`."""
+    identity = payload.get("store")
+    host = socket.gethostname()
+    if not isinstance(identity, dict) or not identity.get("location"):  # new, or older than identities
+        stamp = {"id": secrets.token_hex(8), "location": location, "host": host, "created_at": _now()}
+        return {**payload, "store": stamp}, None
+    recorded = str(identity["location"])
+    if recorded == location:
+        return payload, None
+    if not adopt:
+        raise TokenStoreError(
+            f"Token store {location} is a copy or a move of {recorded} (created on host "
+            f"{identity.get('host', '?')}): one company needs one token store, or the copies spend each "
+            f"other's refresh tokens (invalid_grant); point 'token_store' at {recorded}, or if you moved it "
+            "on purpose run once with token_store_adopt: true. No refresh token was spent."
+        )
+    moved = {**identity, "location": location, "host": host, "moved_from": recorded, "moved_at": _now()}
+    return {**payload, "store": moved}, recorded
 
 
 def _parse(text: str | bytes, where: str) -> dict[str, t.Any]:
@@ -222,8 +308,10 @@ class _Reservation:
 class FileTokenStore:
     """A JSON file, replaced atomically (temp file + fsync + rename, mode 0600) under a file lock."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], adopt: bool = False) -> None:
         self.path = Path(path)
+        self.location = str(self.path.resolve())
+        self.adopt = adopt
         self._lock = FileLock(str(self.path) + ".lock", timeout=LOCK_TIMEOUT_SECONDS)
         self.rescue = Rescue(rescue_paths(str(self.path.absolute()), beside=self.path))
 
@@ -277,7 +365,9 @@ class _FileSlot:
     def __init__(self, store: FileTokenStore, realm_id: str) -> None:
         self._store = store
         self._realm_id = realm_id
-        self._payload, rescued = store._load()
+        payload, rescued = store._load()
+        self._payload, self.adopted_from = _own(payload, store.location, store.adopt)
+        self._moved_from: tuple[str, str] | None = None
         self.rescued_from = str(rescued[realm_id]) if realm_id in rescued else None
         self._rescued = set(rescued)  # the next write puts these entries back into the store
         try:
@@ -294,9 +384,14 @@ class _FileSlot:
     def get(self) -> StoredToken | None:
         return _entry(self._payload, self._realm_id)
 
+    def adopt(self, seed_fingerprint: str, exclude: Collection[str]) -> tuple[str, StoredToken] | None:
+        found = _same_lineage(self._payload, self._realm_id, seed_fingerprint, exclude)
+        self._moved_from = (found[0], found[1].refresh_token) if found else None
+        return found
+
     def put(self, token: StoredToken) -> None:
         entry = _new_entry(token)
-        payload = _with_entry(self._payload, self._realm_id, entry)
+        payload = _with_entry(self._payload, self._realm_id, entry, self._moved_from)
         data = dump(payload)
         problem = ""
         for attempt in range(WRITE_ATTEMPTS):
@@ -339,19 +434,29 @@ class S3TokenStore:
     (If-Match on the ETag read) never overwrite a token another host rotated meanwhile: on a conflict
     the object is read again and only this realm's entry is applied to it."""
 
-    def __init__(self, url: str, endpoint_url: str | None = None) -> None:
-        import boto3  # noqa: PLC0415 - only needed for s3:// stores
-
+    def __init__(self, url: str, endpoint_url: str | None = None, adopt: bool = False) -> None:
         bucket, _, key = url.removeprefix("s3://").partition("/")
         if not bucket or not key:
             raise TokenStoreError(f"token_store {url!r} is not s3://bucket/key: give both bucket and key.")
         self.bucket, self.key = bucket, key
-        self.url = f"s3://{bucket}/{key}"
-        self._client = boto3.client("s3", endpoint_url=endpoint_url)
+        self.url = self.location = f"s3://{bucket}/{key}"
+        self.adopt = adopt
+        self._endpoint_url = endpoint_url
+        self._s3: t.Any = None
         digest = hashlib.sha256(url.encode()).hexdigest()[:16]
         lock_path = Path(tempfile.gettempdir()) / f"tap-quickbooks-cdc-{digest}.lock"
         self._lock = FileLock(str(lock_path), timeout=LOCK_TIMEOUT_SECONDS)
         self.rescue = Rescue(rescue_paths(self.url))
+
+    @property
+    def _client(self) -> t.Any:
+        """The S3 client, made on first use from a session of its own: boto3's default session keeps
+        the first credentials it resolved, so a process whose AWS_* changed would sign with stale keys."""
+        if self._s3 is None:
+            import boto3  # noqa: PLC0415 - only needed for s3:// stores
+
+            self._s3 = boto3.session.Session().client("s3", endpoint_url=self._endpoint_url)
+        return self._s3
 
     def _get(self) -> tuple[dict[str, t.Any], str | None]:
         from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
@@ -414,7 +519,9 @@ class _S3Slot:
     def __init__(self, store: S3TokenStore, realm_id: str) -> None:
         self._store = store
         self._realm_id = realm_id
-        self._payload, self._etag, rescued = store._load()
+        payload, self._etag, rescued = store._load()
+        self._payload, self.adopted_from = _own(payload, store.location, store.adopt)
+        self._moved_from: tuple[str, str] | None = None
         self.rescued_from = str(rescued[realm_id]) if realm_id in rescued else None
         self._prove()
         _stored_again(store.rescue, set(rescued))  # the proof wrote them back into the object
@@ -426,7 +533,8 @@ class _S3Slot:
             try:
                 self._etag = self._store._put(self._payload, self._etag)
             except _Conflict:
-                self._payload, self._etag, _ = self._store._load()
+                payload, self._etag, _ = self._store._load()
+                self._payload, self.adopted_from = _own(payload, self._store.location, self._store.adopt)
                 continue
             except _WriteFailed as exc:
                 raise TokenStoreError(
@@ -442,9 +550,14 @@ class _S3Slot:
     def get(self) -> StoredToken | None:
         return _entry(self._payload, self._realm_id)
 
+    def adopt(self, seed_fingerprint: str, exclude: Collection[str]) -> tuple[str, StoredToken] | None:
+        found = _same_lineage(self._payload, self._realm_id, seed_fingerprint, exclude)
+        self._moved_from = (found[0], found[1].refresh_token) if found else None
+        return found
+
     def put(self, token: StoredToken) -> None:
         entry = _new_entry(token)
-        payload = _with_entry(self._payload, self._realm_id, entry)
+        payload = _with_entry(self._payload, self._realm_id, entry, self._moved_from)
         failures = conflicts = 0
         problem = ""
         while failures < WRITE_ATTEMPTS and conflicts < S3_CONFLICT_ATTEMPTS:
@@ -461,7 +574,8 @@ class _S3Slot:
                     failures += 1
                     problem = str(exc)
                     continue
-                payload = _with_entry(base, self._realm_id, entry)
+                base.setdefault("store", self._payload.get("store"))
+                payload = _with_entry(base, self._realm_id, entry, self._moved_from)
                 continue
             except _WriteFailed as exc:
                 problem = str(exc.args[0])
@@ -475,8 +589,11 @@ class _S3Slot:
         raise _rescue_error(self._store.rescue, self._realm_id, entry, self._store.url, problem)
 
 
-def open_token_store(location: str, s3_endpoint_url: str | None = None) -> FileTokenStore | S3TokenStore:
-    """A store for a `token_store` setting: s3://bucket/key or a file path."""
+def open_token_store(
+    location: str, s3_endpoint_url: str | None = None, adopt: bool = False
+) -> FileTokenStore | S3TokenStore:
+    """A store for a `token_store` setting: s3://bucket/key or a file path. `adopt`: accept a store that
+    records another location (moved on purpose) and record this one."""
     if location.startswith("s3://"):
-        return S3TokenStore(location, s3_endpoint_url)
-    return FileTokenStore(Path(location).expanduser())
+        return S3TokenStore(location, s3_endpoint_url, adopt)
+    return FileTokenStore(Path(location).expanduser(), adopt)

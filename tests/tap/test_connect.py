@@ -191,12 +191,6 @@ def test_connecting_by_browser_stores_the_first_refresh_token_and_prints_the_com
     assert f"Connected realm {realm} ({name})" in done.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gap for the lead: settings.py requires a refresh_token for every company, so the companies "
-    "line connect prints ({realm_id, name}) fails validation; auth.py must also treat a company without a "
-    "seed as Company(realm, '').seed_fingerprint (what connect stores) or as 'use the store'",
-)
 def test_the_next_sync_needs_no_refresh_token_in_config(qbo_sim: QboSimulator, tmp_path: Path) -> None:
     realm = qbo_sim.realm_ids[0]
     config = app_config(qbo_sim, tmp_path)

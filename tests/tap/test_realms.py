@@ -92,5 +92,5 @@ def test_a_realm_the_token_does_not_belong_to_is_reported(
     assert result.exit_code == 1
     assert result.records == []
     assert "realm 4620816365999999999:" in caplog.text
-    assert "check the realm_id and reconnect the company in the Intuit app" in caplog.text
+    assert "not authorised for this company (Fault 3201): check the realm ID" in caplog.text
     assert "cdc_cursor" not in str(result.state)

@@ -48,7 +48,7 @@ def test_single_company_shorthand() -> None:
         ({"client_secret": ""}, "Missing setting 'client_secret'"),
         ({"companies": []}, "No company configured"),
         ({"companies": [{"realm_id": "abc", "refresh_token": "x"}]}, "no valid 'realm_id'"),
-        ({"companies": [{"realm_id": "111"}]}, "Company 111 has no 'refresh_token'"),
+        ({"companies": [{"realm_id": "111", "refresh_token": 5}]}, "'refresh_token' that is not text"),
         ({"environment": "staging"}, "use 'production' or 'sandbox'"),
         ({"requests_per_minute": 900}, "Intuit allows 500"),
         ({"start_date": "last tuesday"}, "not an ISO date-time"),
