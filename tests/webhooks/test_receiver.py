@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.fakes.qbo.simulator import QboSimulator
 from tests.fakes.qbo.webhooks import WebhookEvent, build_body, deliver, sign
 from tests.services import HOST
 from tests.webhooks.harness import (
@@ -359,3 +360,27 @@ def test_a_bad_config_ends_the_receiver_with_one_line_and_no_secret(tmp_path: Pa
     assert "Traceback" not in done.stderr
     for secret in SECRETS:
         assert secret not in done.stderr + done.stdout
+
+
+@pytest.mark.parametrize("fmt", ["legacy", "cloudevents"])
+def test_the_simulators_mutations_reach_the_inbox_once_each_with_their_actions(
+    tmp_path: Path, qbo_sim: QboSimulator, fmt: str
+) -> None:
+    realm = qbo_sim.realm_ids[0]
+    companies = [{"realm_id": realm, "refresh_token": "seed"}]
+    config = receiver_config(str(tmp_path / "inbox.sqlite"), companies=companies)
+    with running_receiver(config, tmp_path) as running:
+        qbo_sim.configure_webhooks(running.url, VERIFIER_TOKEN, fmt)
+        qbo_sim.update(realm, "Invoice", "1", {"PrivateNote": "changed"})
+        qbo_sim.void(realm, "Invoice", "2")
+        qbo_sim.delete(realm, "Bill", "1")
+        assert qbo_sim.webhook_emitter is not None
+        qbo_sim.webhook_emitter.flush()
+        assert qbo_sim.webhook_emitter.statuses == [200, 200, 200]
+        qbo_sim.configure_webhooks(None)
+        rows = [(e.entity, e.entity_id, e.operation, e.action) for e in stored(running.inbox, [realm])]
+    assert rows == [
+        ("Invoice", "1", "Update", "fetch"),
+        ("Invoice", "2", "Void", "fetch"),
+        ("Bill", "1", "Delete", "delete"),
+    ]

@@ -124,6 +124,7 @@ class Receiver:
             stored=new,
             duplicates=len(known) - new,
             ignored=len(events) - len(known),
+            realms=sorted({e.realm_id for e in events}),
         )
 
     def _log_unknown_realms(self, realms: set[str]) -> None:
