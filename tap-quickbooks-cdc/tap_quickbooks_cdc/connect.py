@@ -72,6 +72,7 @@ class AppSettings:
     minorversion: int
     timeout: float
     seeds: dict[str, str]  # realm -> seed refresh token already in config
+    token_store_adopt: bool = False  # a store moved on purpose (see token_store.py)
 
     def __repr__(self) -> str:
         return f"AppSettings(api_base_url={self.api_base_url!r}, token_store={self.token_store!r})"
@@ -138,6 +139,7 @@ def app_settings(config: t.Mapping[str, t.Any]) -> AppSettings:
         minorversion=int(config.get("minorversion") or 75),
         timeout=float(config.get("request_timeout_seconds") or 120),
         seeds=_seeds(config),
+        token_store_adopt=str(config.get("token_store_adopt")).lower() == "true",  # JSON true or ENV "true"
     )
 
 
@@ -307,7 +309,9 @@ def seed_fingerprint(settings: AppSettings, realm_id: str) -> str:
 def store_refresh_token(settings: AppSettings, realm_id: str, refresh_token: str) -> bool:
     """Write the first refresh token under the realm; True when it replaced an earlier connection."""
     try:
-        store = open_token_store(settings.token_store, settings.token_store_s3_endpoint_url)
+        store = open_token_store(
+            settings.token_store, settings.token_store_s3_endpoint_url, settings.token_store_adopt
+        )
         with store.transaction(realm_id) as slot:
             replaced = slot.get() is not None
             slot.put(StoredToken(refresh_token, seed_fingerprint(settings, realm_id)))

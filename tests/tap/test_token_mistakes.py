@@ -20,6 +20,7 @@ import pytest
 from tap_quickbooks_cdc.errors import TokenStoreError
 from tap_quickbooks_cdc.token_store import FileTokenStore, S3TokenStore, StoredToken
 from tests.tap.harness import RunResult, run_in_process, tap_config
+from tests.tap.test_connect import app_config, connect_by_browser
 
 if t.TYPE_CHECKING:
     from tests.fakes.qbo import QboSimulator
@@ -241,3 +242,22 @@ def test_a_company_without_a_seed_or_a_stored_token_is_one_line_naming_connect(
     assert "`meltano invoke tap-quickbooks-cdc:connect`" in errors[0]
     assert _token_statuses(sim) == []
     assert sim.data_requests() == 0
+
+
+def test_connect_refuses_a_copied_token_store_and_adopts_a_moved_one_with_token_store_adopt(
+    qbo_sim: QboSimulator, tmp_path: Path
+) -> None:
+    first, second = qbo_sim.realm_ids
+    config = app_config(qbo_sim, tmp_path)
+    assert connect_by_browser(qbo_sim, config, tmp_path, first)[0].exit_code == 0
+    moved = {**config, "token_store": str(_place(config, tmp_path / "moved", shutil.move))}
+
+    refused, _ = connect_by_browser(qbo_sim, moved, tmp_path, second)
+    adopted, _ = connect_by_browser(qbo_sim, {**moved, "token_store_adopt": True}, tmp_path, second)
+
+    assert refused.exit_code == 1
+    assert f"is a copy or a move of {config['token_store']}" in refused.errors()[0], refused.stderr
+    assert adopted.exit_code == 0, adopted.stderr
+    store = FileTokenStore(moved["token_store"])
+    assert store.read(first) is not None
+    assert store.read(second) is not None
