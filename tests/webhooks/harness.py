@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -95,25 +96,28 @@ def _ready(receiver: Receiver, timeout: float) -> bool:
     return False
 
 
-def start_receiver(config: dict[str, t.Any], work: Path, *extra_args: str, timeout: float = 20) -> Receiver:
-    """Write `config`, start the console script on a free port, wait for /healthz."""
+def start_receiver(
+    config: dict[str, t.Any],
+    work: Path,
+    *extra_args: str,
+    timeout: float = 20,
+    from_environment: bool = False,
+) -> Receiver:
+    """Write `config` (or, `from_environment`, export it as `TAP_QUICKBOOKS_CDC_*` variables and pass
+    `--config ENV`, as Meltano does), start the console script on a free port, wait for /healthz."""
     config_path = work / "tap_config.json"
     config_path.write_text(json.dumps(config))
+    env = dict(os.environ)
+    if from_environment:
+        for key, value in config.items():
+            env[f"TAP_QUICKBOOKS_CDC_{key.upper()}"] = value if isinstance(value, str) else json.dumps(value)
+    source = "ENV" if from_environment else str(config_path)
     for attempt in range(1, START_ATTEMPTS + 1):
         port = free_port()
         log_dir = Path(tempfile.mkdtemp(prefix="receiver-", dir=work))
-        command = [
-            RECEIVER_EXECUTABLE,
-            "serve",
-            "--config",
-            str(config_path),
-            "--host",
-            HOST,
-            "--port",
-            str(port),
-        ]
+        command = [RECEIVER_EXECUTABLE, "serve", "--config", source, "--host", HOST, "--port", str(port)]
         with (log_dir / "stdout.log").open("wb") as out, (log_dir / "stderr.log").open("wb") as err:
-            proc = subprocess.Popen([*command, *extra_args], stdout=out, stderr=err)
+            proc = subprocess.Popen([*command, *extra_args], stdout=out, stderr=err, env=env)
         receiver = Receiver(proc, port, str(config["webhook_inbox"]), config_path, log_dir)
         if _ready(receiver, timeout):
             return receiver

@@ -340,6 +340,19 @@ def test_the_receivers_output_never_shows_a_secret_or_a_signature(tmp_path: Path
     assert "Invoice" not in output or "secret-check" not in output  # no body in the log
 
 
+def test_the_receiver_started_as_meltano_does_reads_its_settings_from_the_environment(tmp_path: Path) -> None:
+    config = receiver_config(str(tmp_path / "inbox.sqlite"), webhook_max_body_bytes=4096)
+    running = start_receiver(config, tmp_path, from_environment=True)
+    try:
+        assert (
+            deliver(running.url, VERIFIER_TOKEN, [WebhookEvent(REALMS[1], "Bill", "env-1", "Create")]) == 200
+        )
+        assert _post(running, _oversized_body("env"), "AAAA").status_code == 413  # 4096, from the variable
+    finally:
+        running.stop(signal.SIGKILL)
+    assert [e.entity_id for e in stored(config["webhook_inbox"])] == ["env-1"]
+
+
 def test_a_bad_config_ends_the_receiver_with_one_line_and_no_secret(tmp_path: Path) -> None:
     config = {**receiver_config(str(tmp_path / "i.sqlite")), "webhook_verifier_token": ""}
     path = tmp_path / "bad.json"
