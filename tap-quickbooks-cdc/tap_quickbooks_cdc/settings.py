@@ -15,6 +15,7 @@ import hashlib
 import math
 import typing as t
 from dataclasses import dataclass
+from pathlib import Path
 
 from singer_sdk import typing as th
 from singer_sdk.configuration._dict_config import parse_environment_config
@@ -242,6 +243,23 @@ def load_config_text(text: str, source: str) -> dict[str, t.Any]:
         ) from None
     if not isinstance(config, dict):
         raise ConfigError(f'{source} is not a JSON object: write the settings as {{"name": value, ...}}.')
+    return config
+
+
+def read_config_files(sources: Iterable[str]) -> dict[str, t.Any]:
+    """The `--config` files merged in order (`ENV` entries skipped: the caller adds the variables); an
+    unreadable or malformed file is a ConfigError line. Shared by the tap and the webhook receiver."""
+    config: dict[str, t.Any] = {}
+    for path in sources:
+        if path == "ENV":
+            continue
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(
+                f"--config file {path} cannot be read ({exc.strerror}): check the path."
+            ) from None
+        config |= load_config_text(text, f"--config file {path}")
     return config
 
 

@@ -7,7 +7,6 @@ import logging
 import sys
 import typing as t
 from functools import cached_property
-from pathlib import Path
 
 import click
 from singer_sdk import Tap
@@ -23,8 +22,8 @@ from tap_quickbooks_cdc.settings import (
     Settings,
     config_errors,
     environment_config,
-    load_config_text,
     parse_settings,
+    read_config_files,
 )
 from tap_quickbooks_cdc.stream_base import Mode, QboStream, check_state_document, load_state_text
 from tap_quickbooks_cdc.streams import STREAM_TYPES
@@ -166,16 +165,7 @@ class TapQuickBooksCDC(Tap):
         sync, `--discover` and `--test` alike."""
         config: dict[str, t.Any] = {}
         try:
-            for path in value:
-                if path == "ENV":
-                    continue
-                try:
-                    text = Path(path).read_text(encoding="utf-8")
-                except OSError as exc:
-                    raise ConfigError(
-                        f"--config file {path} cannot be read ({exc.strerror}): check the path."
-                    ) from None
-                config |= load_config_text(text, f"--config file {path}")
+            config = read_config_files(value)
             if "ENV" in value:
                 schema = cls.config_jsonschema
                 cls.append_builtin_config(schema)

@@ -2,7 +2,7 @@
 
 Why the tap's file and parser: the receiver and the tap must agree on the known realms (`companies`) and on
 the inbox, and a bad file should fail the same way for both (one line, no secret). So `--config` goes
-through `load_config_text` / `environment_config`, the schema check through `config_errors`, and the whole
+through `read_config_files` / `environment_config`, the schema check through `config_errors`, and the whole
 config through `parse_settings`, before the three webhook settings are checked here.
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import typing as t
 from dataclasses import dataclass
-from pathlib import Path
 
 from singer_sdk.plugin_base import JSONSchemaValidator
 
@@ -19,8 +18,8 @@ from tap_quickbooks_cdc.settings import (
     CONFIG_SCHEMA,
     config_errors,
     environment_config,
-    load_config_text,
     parse_settings,
+    read_config_files,
 )
 
 if t.TYPE_CHECKING:
@@ -46,17 +45,7 @@ class ReceiverSettings:
 
 def load_config(sources: Sequence[str]) -> dict[str, t.Any]:
     """Merge `--config` files in order, then `TAP_QUICKBOOKS_CDC_*` variables for `ENV`, like the tap."""
-    config: dict[str, t.Any] = {}
-    for source in sources:
-        if source == "ENV":
-            continue
-        try:
-            text = Path(source).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(
-                f"--config file {source} cannot be read ({exc.strerror}): check the path."
-            ) from None
-        config |= load_config_text(text, f"--config file {source}")
+    config = read_config_files(sources)
     if "ENV" in sources:
         config |= environment_config(CONFIG_SCHEMA, ENV_PREFIX)
     return config
