@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from tests.fakes.qbo.base_ledger import ORDER, BaseLedger
 from tests.fakes.qbo.basics import (
     ACC_AP,
     ACC_AR,
@@ -30,7 +31,6 @@ from tests.fakes.qbo.basics import (
 )
 from tests.fakes.qbo.links import SETTLEMENT_OF_PAYER, SETTLEMENT_OF_TARGET, Settlement
 from tests.fakes.qbo.postings import POSTING_ENTITIES, Chart, Posting, cents, postings, sales_item_lines
-from tests.fakes.qbo.render import posting_fields
 from tests.fakes.qbo.render_payments import payment_lines
 from tests.fakes.qbo.render_purchases import bill_total
 from tests.fakes.qbo.render_sales import application, sales_total
@@ -141,17 +141,17 @@ class LiveBooks:
         if self.accounts is not None:
             return
         self.accounts = {}
-        # Invoices and bills first: their totals are remembered for the payments that settle them.
-        for entity in sorted(POSTING_ENTITIES, key=lambda e: e not in {"Invoice", "Bill", "SalesReceipt"}):
+        base = BaseLedger(self.company, self.chart)
+        for entity in ORDER:
             table = self.store.tables[entity]
             for idx in range(len(table.lut)):
                 if not table.exists(idx):
                     continue
                 if idx < table.base_count and idx not in table.overrides:
-                    body = posting_fields(self.company, entity, idx)
+                    posted = base.postings(entity, idx)
                 else:
-                    body = table.render(idx)
-                self._post(postings(entity, body, self.chart), 1, drop=False)
+                    posted = postings(entity, table.render(idx), self.chart)
+                self._post(posted, 1, drop=False)
 
     def _post(self, posted: list[Posting], sign: int, drop: bool = True) -> None:
         """Add (sign 1) or take out (-1) postings; ``drop`` forgets the cached bodies whose balance changed

@@ -69,7 +69,10 @@ def _invoice_total(company: Company) -> TotalOf:
 
 
 def payment_total(company: Company, idx: int) -> int:
-    """TotalAmt in cents of base payment ``idx`` without rendering it."""
+    """TotalAmt in cents of base payment ``idx`` without rendering it (remembered by the ledger)."""
+    known = company.totals.get(("Payment", idx))
+    if known is not None:
+        return known[0]
     lines = payment_lines(company, CUSTOMER_PAYMENTS, idx, _invoice_total(company))
     return sum(c for _, c in lines) if lines else unapplied_amount(company, "Payment", idx)
 

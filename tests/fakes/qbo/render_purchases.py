@@ -43,44 +43,70 @@ def _expense_account(company: Company, rng: Stream) -> int:
     )
 
 
+ExpenseSpec = tuple[bool, int, int, int, int]  # item based, item or account, qty or cents, customer, class
+
+
+def expense_plan(company: Company, rng: Stream, items_allowed: bool = True) -> list[ExpenseSpec]:
+    """1-3 expense lines: item-based (about one in three) or account-based, drawn before any is built."""
+    plan: list[ExpenseSpec] = []
+    for _ in range(1, rint(rng, 2, 5)):
+        if items_allowed and rng.random() < 0.35:
+            item = company.pick(rng, "Item")
+            plan.append((True, item, rint(rng, 1, 20), -1, -1))
+        else:
+            amount = rint(rng, 1000, 250_000)
+            account = _expense_account(company, rng)
+            customer = company.pick(rng, "Customer") if rng.random() < 0.2 else -1
+            class_idx = company.pick(rng, "Class") if rng.random() < 0.3 else -1
+            plan.append((False, account, amount, customer, class_idx))
+    return plan
+
+
+def item_cost(company: Company, item: int) -> int:
+    """What the company pays for one unit of ``item`` (60 % of its price)."""
+    return share(item_price(company, item), 6, 10)
+
+
+def expense_amount(company: Company, spec: ExpenseSpec) -> int:
+    item_based, what, amount, _, _ = spec
+    return item_cost(company, what) * amount if item_based else amount
+
+
 def expense_lines(
     company: Company, rng: Stream, items_allowed: bool = True
 ) -> tuple[list[dict[str, Any]], int]:
-    """Account- and item-based expense lines and their sum in cents."""
+    """The lines of ``expense_plan`` and their sum in cents."""
     lines: list[dict[str, Any]] = []
     total = 0
-    for n in range(1, rint(rng, 2, 5)):
-        if items_allowed and rng.random() < 0.35:
-            item = company.pick(rng, "Item")
-            qty = rint(rng, 1, 20)
-            cost = share(item_price(company, item), 6, 10)
-            amount = cost * qty
+    for n, spec in enumerate(expense_plan(company, rng, items_allowed), start=1):
+        item_based, what, qty_or_amount, customer, class_idx = spec
+        amount = expense_amount(company, spec)
+        if item_based:
             line: dict[str, Any] = {
                 "Id": str(n),
                 "LineNum": n,
-                "Description": f"Restock {ref('Item', item)['name']}",
+                "Description": f"Restock {ref('Item', what)['name']}",
                 "Amount": money(amount),
                 "DetailType": "ItemBasedExpenseLineDetail",
                 "ItemBasedExpenseLineDetail": {
                     "BillableStatus": "NotBillable",
-                    "ItemRef": ref("Item", item),
-                    "UnitPrice": money(cost),
-                    "Qty": qty,
+                    "ItemRef": ref("Item", what),
+                    "UnitPrice": money(item_cost(company, what)),
+                    "Qty": qty_or_amount,
                     "TaxCodeRef": {"value": "NON"},
                 },
             }
         else:
-            amount = rint(rng, 1000, 250_000)
             detail: dict[str, Any] = {
-                "AccountRef": ref("Account", _expense_account(company, rng)),
+                "AccountRef": ref("Account", what),
                 "BillableStatus": "NotBillable",
                 "TaxCodeRef": {"value": "NON"},
             }
-            if rng.random() < 0.2:
-                detail["CustomerRef"] = ref("Customer", company.pick(rng, "Customer"))
+            if customer >= 0:
+                detail["CustomerRef"] = ref("Customer", customer)
                 detail["BillableStatus"] = "Billable"
-            if rng.random() < 0.3:
-                detail["ClassRef"] = ref("Class", company.pick(rng, "Class"))
+            if class_idx >= 0:
+                detail["ClassRef"] = ref("Class", class_idx)
             line = {
                 "Id": str(n),
                 "LineNum": n,

@@ -71,18 +71,63 @@ class SalesLines:
         return self.subtotal - self.discount + self.tax
 
 
-def _sales_item_line(company: Company, rng: Stream, line_id: int) -> tuple[dict[str, Any], int, bool]:
+ItemSpec = tuple[int, int, bool, int]  # item, quantity, taxable, class (-1: none)
+
+
+@dataclass(frozen=True)
+class SalesPlan:
+    """A sales document's line choices, drawn before any line is built (the ledger needs only these)."""
+
+    items: list[ItemSpec]
+    group: list[ItemSpec]  # the two lines of a bundle, or empty
+    group_item: int
+    description: bool
+    percent: int  # discount percent, 0: no discount
+
+
+def _item_spec(company: Company, rng: Stream) -> ItemSpec:
     draw = rng.random
     counts = company.counts
     item = int(draw() * counts["Item"])
     qty = 1 + int(draw() * 9)
-    service = item_is_service(item)
-    taxable = not service and draw() < 0.8
+    taxable = not item_is_service(item) and draw() < 0.8
     class_idx = int(draw() * counts["Class"]) if draw() < 0.3 else -1
-    key = (item, qty, taxable, class_idx)
-    cached = company.line_parts.get(key)
+    return item, qty, taxable, class_idx
+
+
+def sales_plan(company: Company, rng: Stream) -> SalesPlan:
+    """1-4 item lines, a bundle one time in ten, a description line, a percent discount."""
+    items = [_item_spec(company, rng) for _ in range(rint(rng, 1, 5))]
+    group: list[ItemSpec] = []
+    group_item = -1
+    if rng.random() < 0.1:
+        group = [_item_spec(company, rng), _item_spec(company, rng)]
+        group_item = company.pick(rng, "Item")
+    description = rng.random() < 0.15
+    percent = (5, 10, 15)[int(rng.random() * 3)] if rng.random() < 0.15 else 0
+    return SalesPlan(items, group, group_item, description, percent)
+
+
+def plan_totals(company: Company, plan: SalesPlan) -> tuple[int, int, int, int]:
+    """(subtotal, discount, taxable after discount, tax) in cents."""
+    subtotal = taxable = 0
+    for item, qty, is_taxable, _ in plan.items + plan.group:
+        amount = item_price(company, item) * qty
+        subtotal += amount
+        taxable += amount if is_taxable else 0
+    discount = 0
+    if plan.percent:
+        discount = share(subtotal, plan.percent, 100)
+        taxable = share(taxable, 100 - plan.percent, 100)
+    return subtotal, discount, taxable, share(taxable, _TAX_RATE, 10_000)
+
+
+def _sales_item_line(company: Company, spec: ItemSpec, line_id: int) -> tuple[dict[str, Any], int, bool]:
+    item, qty, taxable, class_idx = spec
+    cached = company.line_parts.get(spec)
     if cached is None:
         price = item_price(company, item)
+        service = item_is_service(item)
         detail: dict[str, Any] = {
             "ItemRef": ref("Item", item),
             "UnitPrice": money(price),
@@ -94,7 +139,7 @@ def _sales_item_line(company: Company, rng: Stream, line_id: int) -> tuple[dict[
             detail["ClassRef"] = ref("Class", class_idx)
         if len(company.line_parts) > 50_000:
             company.line_parts.clear()
-        cached = company.line_parts[key] = (f"{ref('Item', item)['name']} x{qty}", price * qty, detail)
+        cached = company.line_parts[spec] = (f"{ref('Item', item)['name']} x{qty}", price * qty, detail)
     description, amount, detail = cached
     line = {
         "Id": LINE_IDS[line_id],
@@ -107,47 +152,37 @@ def _sales_item_line(company: Company, rng: Stream, line_id: int) -> tuple[dict[
     return line, amount, taxable
 
 
-def _group_line(company: Company, rng: Stream, line_id: int) -> tuple[dict[str, Any], int, int]:
+def _group_line(company: Company, plan: SalesPlan, line_id: int) -> tuple[dict[str, Any], int]:
     inner: list[dict[str, Any]] = []
-    total = taxable_total = 0
-    for offset in range(2):
-        line, amount, taxable = _sales_item_line(company, rng, line_id + offset)
+    total = 0
+    for offset, spec in enumerate(plan.group):
+        line, amount, _ = _sales_item_line(company, spec, line_id + offset)
         inner.append(line)
         total += amount
-        taxable_total += amount if taxable else 0
     group = {
         "Id": str(line_id + 2),
         "LineNum": line_id + 2,
         "Description": "Installation bundle",
         "Amount": money(total),
         "DetailType": "GroupLineDetail",
-        "GroupLineDetail": {
-            "GroupItemRef": ref("Item", company.pick(rng, "Item")),
-            "Quantity": 1,
-            "Line": inner,
-        },
+        "GroupLineDetail": {"GroupItemRef": ref("Item", plan.group_item), "Quantity": 1, "Line": inner},
     }
-    return group, total, taxable_total
+    return group, total
 
 
 def sales_lines(company: Company, rng: Stream) -> SalesLines:
-    """Item lines, an occasional group, description and discount line, and the subtotal line."""
+    """The Line array of ``sales_plan``: item lines, the bundle, description, subtotal and discount lines."""
+    plan = sales_plan(company, rng)
+    subtotal, discount, taxable, tax = plan_totals(company, plan)
     lines: list[dict[str, Any]] = []
-    subtotal = taxable_total = 0
     line_id = 1
-    for _ in range(rint(rng, 1, 5)):
-        line, amount, taxable = _sales_item_line(company, rng, line_id)
-        lines.append(line)
-        subtotal += amount
-        taxable_total += amount if taxable else 0
+    for spec in plan.items:
+        lines.append(_sales_item_line(company, spec, line_id)[0])
         line_id += 1
-    if rng.random() < 0.1:
-        group, amount, taxable_amount = _group_line(company, rng, line_id)
-        lines.append(group)
-        subtotal += amount
-        taxable_total += taxable_amount
+    if plan.group:
+        lines.append(_group_line(company, plan, line_id)[0])
         line_id += 3
-    if rng.random() < 0.15:
+    if plan.description:
         lines.append(
             {
                 "Id": str(line_id),
@@ -158,24 +193,19 @@ def sales_lines(company: Company, rng: Stream) -> SalesLines:
             }
         )
     lines.append({"Amount": money(subtotal), "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": EMPTY})
-    discount = 0
-    if rng.random() < 0.15:
-        percent = (5, 10, 15)[int(rng.random() * 3)]
-        discount = share(subtotal, percent, 100)
+    if plan.percent:
         lines.append(
             {
                 "Amount": money(discount),
                 "DetailType": "DiscountLineDetail",
                 "DiscountLineDetail": {
                     "PercentBased": True,
-                    "DiscountPercent": percent,
+                    "DiscountPercent": plan.percent,
                     "DiscountAccountRef": ref("Account", ACC_DISCOUNTS),
                 },
             }
         )
-        taxable_total = share(taxable_total, 100 - percent, 100)
-    tax = share(taxable_total, _TAX_RATE, 10_000)
-    return SalesLines(lines, subtotal, discount, taxable_total, tax)
+    return SalesLines(lines, subtotal, discount, taxable, tax)
 
 
 def tax_detail(sales: SalesLines) -> dict[str, Any]:
