@@ -25,6 +25,7 @@ from tests.fakes.qbo.basics import (
 from tests.fakes.qbo.links import (
     BILL_PAYMENTS,
     CUSTOMER_PAYMENTS,
+    Settlement,
     deposited_to_bank,
     group_paid_by,
     party_of_group,
@@ -144,16 +145,18 @@ class BaseLedger:
         payable = Posting("header", self._accounts[ACC_AP], -total, vendor_id=str(vendor))
         return [payable, *self._expense_lines(plan)]
 
+    def _settled(self, rule: Settlement, idx: int) -> tuple[int, int]:
+        """(TotalAmt cents, customer or vendor index) of base payer ``idx``, as its renderer decides."""
+        company = self.company
+        lines = payment_lines(company, rule, idx, self._total_of(rule.target))
+        group = group_paid_by(company, rule, idx)
+        if group is not None and lines:
+            return sum(cents for _, cents in lines), party_of_group(company, rule, group)
+        return unapplied_amount(company, rule.payer, idx), company.hash_pick(rule.payer, idx, rule.party)
+
     def _payment(self, idx: int) -> list[Posting]:
         company = self.company
-        lines = payment_lines(company, CUSTOMER_PAYMENTS, idx, self._total_of("Invoice"))
-        group = group_paid_by(company, CUSTOMER_PAYMENTS, idx)
-        if group is not None and lines:
-            total = sum(cents for _, cents in lines)
-            customer = party_of_group(company, CUSTOMER_PAYMENTS, group)
-        else:
-            total = unapplied_amount(company, "Payment", idx)
-            customer = company.hash_pick("Payment", idx, "Customer")
+        total, customer = self._settled(CUSTOMER_PAYMENTS, idx)
         company.remember_total("Payment", idx, total, {})  # for the deposit that takes it
         to_bank = deposited_to_bank(company, "Payment", idx)
         return [
@@ -162,16 +165,8 @@ class BaseLedger:
         ]
 
     def _bill_payment(self, idx: int) -> list[Posting]:
-        company = self.company
-        lines = payment_lines(company, BILL_PAYMENTS, idx, self._total_of("Bill"))
-        group = group_paid_by(company, BILL_PAYMENTS, idx)
-        if group is not None and lines:
-            total = sum(cents for _, cents in lines)
-            vendor = party_of_group(company, BILL_PAYMENTS, group)
-        else:
-            total = unapplied_amount(company, "BillPayment", idx)
-            vendor = company.hash_pick("BillPayment", idx, "Vendor")
-        paid_from = ACC_CARD if bill_paid_by_card(company, idx) else ACC_CHECKING
+        total, vendor = self._settled(BILL_PAYMENTS, idx)
+        paid_from = ACC_CARD if bill_paid_by_card(self.company, idx) else ACC_CHECKING
         return [
             Posting("ap", self._accounts[ACC_AP], total, vendor_id=str(vendor + 1)),
             Posting("header", self._accounts[paid_from], -total),
