@@ -19,7 +19,7 @@ import requests
 
 from tests.fakes.qbo.simulator import QboSimulator
 from tests.fakes.qbo.webhooks import WebhookEvent, build_body, deliver, sign
-from tests.services import HOST
+from tests.services import HOST, PostgresServer
 from tests.webhooks.harness import (
     REALMS,
     RECEIVER_EXECUTABLE,
@@ -286,20 +286,23 @@ def test_sigterm_lets_a_delivery_in_flight_finish_and_keeps_its_event(tmp_path: 
     assert [e.entity_id for e in stored(config["webhook_inbox"])] == ["in-flight-1"]
 
 
-def test_two_receivers_on_one_postgresql_inbox_store_each_event_once(
-    tmp_path: Path, postgres_server: t.Any
-) -> None:
+def _new_database(server: PostgresServer) -> str:
+    """A fresh database on `server` (owned by its role): a URI for an empty inbox."""
     import psycopg
     from psycopg import sql
 
     dbname = f"inbox_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(postgres_server.admin_conninfo, autocommit=True) as admin:
+    with psycopg.connect(server.admin_conninfo, autocommit=True) as admin:
         admin.execute(
-            sql.SQL("CREATE DATABASE {} OWNER {}").format(
-                sql.Identifier(dbname), sql.Identifier(postgres_server.user)
-            )
+            sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(dbname), sql.Identifier(server.user))
         )
-    uri = postgres_server.uri.rsplit("/", 1)[0] + "/" + dbname
+    return server.uri.rsplit("/", 1)[0] + "/" + dbname
+
+
+def test_two_receivers_on_one_postgresql_inbox_store_each_event_once(
+    tmp_path: Path, postgres_server: PostgresServer
+) -> None:
+    uri = _new_database(postgres_server)
     config = receiver_config(uri)
     bodies = [
         build_body(
@@ -397,3 +400,24 @@ def test_the_simulators_mutations_reach_the_inbox_once_each_with_their_actions(
         ("Invoice", "2", "Void", "fetch"),
         ("Bill", "1", "Delete", "delete"),
     ]
+
+
+def test_a_postgresql_crash_after_a_200_keeps_the_event_and_an_outage_is_503_until_it_is_back(
+    tmp_path: Path, durable_postgres_server: PostgresServer
+) -> None:
+    """The durable cluster commits asynchronously by default and writes its WAL only every 10 s: an event
+    acknowledged on such a commit is lost by a crash. The receiver asks for synchronous commits."""
+    server = durable_postgres_server
+    uri = _new_database(server)
+    config = receiver_config(uri)
+    with running_receiver(config, tmp_path) as running:
+        assert deliver(running.url, VERIFIER_TOKEN, [WebhookEvent(REALM, "Invoice", "pg-crash-1")]) == 200
+        server.crash()
+        try:
+            assert deliver(running.url, VERIFIER_TOKEN, [WebhookEvent(REALM, "Invoice", "pg-down-1")]) == 503
+        finally:
+            server.start()
+        assert deliver(running.url, VERIFIER_TOKEN, [WebhookEvent(REALM, "Invoice", "pg-down-1")]) == 200
+        output = running.output()
+    assert sorted(e.entity_id for e in stored(uri)) == ["pg-crash-1", "pg-down-1"]
+    assert server.password not in output
