@@ -44,7 +44,7 @@ def main() -> None:
     help="The tap's settings file (repeatable; ENV reads TAP_QUICKBOOKS_CDC_* variables).",
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8040, show_default=True, type=click.IntRange(1, 65535), help="TCP port.")
+@click.option("--port", default=8050, show_default=True, type=click.IntRange(1, 65535), help="TCP port.")
 @click.option(
     "--graceful-seconds",
     default=30,
