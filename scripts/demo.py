@@ -16,10 +16,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
+from scripts.demo_finance import finance_summary
 from tests.fakes.qbo import QboSimulator, SimConfig
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -161,6 +164,37 @@ def print_table(title: str, header: list[str], rows: list[list[str]]) -> None:
         )
 
 
+def print_finance(finance: dict[str, Any]) -> None:
+    """The finance marts' tables: aging, last full month's P&L, cash, and the tie-out status."""
+    for side, title in (
+        ("ar_aging", "A/R aging (quickbooks__ar_aging, today)"),
+        ("ap_aging", "A/P aging (quickbooks__ap_aging, today)"),
+    ):
+        buckets = finance[side]
+        header = list(next(iter(buckets.values())))
+        print_table(
+            title,
+            ["realm_id", *header],
+            [[r, *(f"{v:,.2f}" for v in b.values())] for r, b in buckets.items()],
+        )
+    print_table(
+        f"P&L of {finance['pnl_month']} (quickbooks__profit_and_loss)",
+        ["realm_id", "revenue", "expenses", "net income"],
+        [[r, *(f"{v:,.2f}" for v in p.values())] for r, p in finance["pnl"].items()],
+    )
+    print_table(
+        "Cash by bank account (quickbooks__cash_position, today)",
+        ["realm_id", "account", "balance"],
+        [[r, f"{name} ({account})", f"{balance:,.2f}"] for r, account, name, balance in finance["cash"]],
+    )
+    statements = list(next(iter(finance["tie_out"].values())))
+    print_table(
+        "Tie-out: marts vs the simulator's ground truth (differences; 0 = equal to the cent)",
+        ["realm_id", *statements],
+        [[r, *(str(n) if n else "0 ok" for n in s.values())] for r, s in finance["tie_out"].items()],
+    )
+
+
 def summarize(
     sim: QboSimulator, timings: Timings, changes: dict[str, int], changed: dict[str, int], requests: int
 ) -> dict[str, object]:
@@ -186,6 +220,7 @@ def summarize(
             "select realm_id, strftime(month, '%Y-%m'), invoice_count, invoiced_amount, open_balance "
             "from marts.quickbooks__sales_by_month order by month desc, realm_id limit 6"
         ).fetchall()
+        finance = finance_summary(con, sim, date.today())
     print_table(
         "Live rows per stream and company (warehouse)",
         ["stream", *sim.realm_ids],
@@ -202,6 +237,7 @@ def summarize(
         ["realm_id", "month", "invoices", "invoiced", "open balance"],
         [[str(r), m, str(n), f"{amt:,.2f}", f"{bal:,.2f}"] for r, m, n, amt, bal in sales],
     )
+    print_finance(finance)
     parquet = list(STAGE.rglob("*.parquet"))
     print_table(
         "Where the data landed",
@@ -226,6 +262,7 @@ def summarize(
         "incremental_data_requests": requests,
         "parquet_files": len(parquet),
         "sales_months": len(sales),
+        **json.loads(json.dumps(finance, default=str)),
         "seconds": {s.name: round(s.seconds, 2) for s in timings.steps},
     }
 

@@ -70,3 +70,15 @@ def test_dbt_builds_the_marts_and_the_summary_is_readable(
         "Timings",
     ):
         assert heading in result.stdout
+
+
+def test_the_summary_shows_aging_pnl_cash_and_that_the_marts_tie_out(
+    demo: tuple[subprocess.CompletedProcess[str], dict[str, Any]],
+) -> None:
+    result, summary = demo
+    for heading in ("A/R aging", "A/P aging", "P&L of", "Cash by bank account", "Tie-out"):
+        assert heading in result.stdout
+    realms = set(summary["realm_ids"])
+    assert set(summary["ar_aging"]) == set(summary["ap_aging"]) == set(summary["pnl"]) == realms
+    assert {realm for realm, *_ in summary["cash"]} == realms
+    assert summary["tie_out"] == {realm: dict.fromkeys(summary["tie_out"][realm], 0) for realm in realms}

@@ -7,18 +7,19 @@ difference is reported as (what, key, the mart's value, the ground truth's value
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Final
 
 from tests.fakes.qbo.ground_truth import Books
-from tests.transform.pipeline import Warehouse
 
 LIMIT: Final = 10
 ZERO: Final = Decimal(0)
 Key = tuple[Any, ...]
+#: Runs one SQL query on the warehouse and returns its rows (DuckDB or PostgreSQL, any DB-API connection).
+Query = Callable[[str], list[tuple[Any, ...]]]
 
 
 @dataclass
@@ -41,41 +42,41 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def read_marts(warehouse: Warehouse) -> dict[str, Marts]:
+def read_marts(query: Query) -> dict[str, Marts]:
     """Every company's general ledger, statements and cash (aging: ``read_aging``)."""
     found: dict[str, Marts] = {}
 
     def of(realm: Any) -> Marts:
         return found.setdefault(str(realm), Marts())
 
-    for realm, kind, id_, account, net, lines in warehouse.query(
+    for realm, kind, id_, account, net, lines in query(
         "select realm_id, transaction_type, transaction_id, account_id, sum(debit_amount - credit_amount), "
         "count(*) from marts.quickbooks__general_ledger group by 1, 2, 3, 4"
     ):
         of(realm).ledger[(kind, _text(id_), _text(account))] = (net, int(lines))
-    for realm, account, month, amount in warehouse.query(
+    for realm, account, month, amount in query(
         "select realm_id, account_id, period_first_day, amount from marts.quickbooks__profit_and_loss"
     ):
         if amount != ZERO:
             of(realm).profit_and_loss[(_text(account), month)] = amount
-    for realm, day, account, balance in warehouse.query(
+    for realm, day, account, balance in query(
         "select realm_id, period_last_day, account_id, balance from marts.quickbooks__balance_sheet"
     ):
         rows = of(realm).balance_sheet.setdefault(day, {})
         if balance != ZERO:
             rows[_text(account)] = balance
-    for realm, day, account, balance in warehouse.query(
+    for realm, day, account, balance in query(
         "select realm_id, date, account_id, balance from marts.quickbooks__cash_position"
     ):
         of(realm).cash[(day, _text(account))] = balance
-    read_aging(warehouse, found)
+    read_aging(query, found)
     return found
 
 
-def read_aging(warehouse: Warehouse, into: dict[str, Marts]) -> None:
+def read_aging(query: Query, into: dict[str, Marts]) -> None:
     """Add the A/R and A/P aging of the last dbt run (every as_of_date) to ``into``."""
     for table, attribute in (("quickbooks__ar_aging", "ar_aging"), ("quickbooks__ap_aging", "ap_aging")):
-        for realm, as_of, kind, id_, open_balance, bucket, days, due in warehouse.query(
+        for realm, as_of, kind, id_, open_balance, bucket, days, due in query(
             f"select realm_id, as_of_date, transaction_type, transaction_id, open_balance, aging_bucket, "
             f"days_past_due, due_date from marts.{table}"
         ):
@@ -163,3 +164,24 @@ def cash_differences(marts: Marts, books: Books, days: Iterable[date]) -> list[t
         ours = {account: balance for (d, account), balance in marts.cash.items() if d == day}
         found += _differences(f"cash {day}", ours, books.cash_by_bank_account(day))
     return _first(found)
+
+
+def cash_days(marts: Marts) -> list[date]:
+    """The days the cash comparison checks: the first, every month end, and the last three."""
+    days = sorted({day for day, _ in marts.cash})
+    if not days:
+        return []
+    month_ends = [d for d in days if (d + timedelta(days=1)).day == 1]
+    return sorted({days[0], *month_ends, *days[-3:]})
+
+
+def tie_out(marts: Marts, books: Books) -> dict[str, list[tuple[Any, ...]]]:
+    """Every statement's differences from the ground truth (all lists empty: the marts tie out)."""
+    return {
+        "general ledger": ledger_differences(marts, books),
+        "profit and loss": profit_and_loss_differences(marts, books),
+        "balance sheet": balance_sheet_differences(marts, books),
+        "A/R aging": aging_differences(marts, books, "ar"),
+        "A/P aging": aging_differences(marts, books, "ap"),
+        "cash": cash_differences(marts, books, cash_days(marts)),
+    }
