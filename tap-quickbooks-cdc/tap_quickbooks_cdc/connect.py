@@ -306,18 +306,26 @@ def seed_fingerprint(settings: AppSettings, realm_id: str) -> str:
     return Company(realm_id, settings.seeds.get(realm_id, NO_SEED)).seed_fingerprint
 
 
-def store_refresh_token(settings: AppSettings, realm_id: str, refresh_token: str) -> bool:
-    """Write the first refresh token under the realm; True when it replaced an earlier connection."""
+def exchange_and_store(
+    settings: AppSettings, grant: Grant, redirect_uri: str
+) -> tuple[dict[str, t.Any], bool]:
+    """Exchange the code and write its refresh token under the realm: (token answer, whether it replaced
+    an earlier connection). As for a refresh (`auth`), the store is locked and proven writable first, so
+    a store that cannot be written, or is a copy of another, fails before the code is spent."""
+    spent = False
     try:
         store = open_token_store(
             settings.token_store, settings.token_store_s3_endpoint_url, settings.token_store_adopt
         )
-        with store.transaction(realm_id) as slot:
+        with store.transaction(grant.realm_id) as slot:
+            tokens = exchange_code(settings, grant, redirect_uri)
+            spent = True
             replaced = slot.get() is not None
-            slot.put(StoredToken(refresh_token, seed_fingerprint(settings, realm_id)))
+            slot.put(StoredToken(str(tokens["refresh_token"]), seed_fingerprint(settings, grant.realm_id)))
     except QboTapError as exc:
-        raise ConnectError(f"{exc} (The code is spent: run connect again afterwards.)") from None
-    return replaced
+        after = " (The code is spent: run connect again afterwards.)" if spent else " Nothing was stored."
+        raise ConnectError(f"{exc}{after}") from None
+    return tokens, replaced
 
 
 def company_name(settings: AppSettings, realm_id: str, access_token: str) -> str | None:
@@ -370,8 +378,7 @@ def connect(
         webbrowser.open(url)
     address = paste_callback() if server is None else wait_for_callback(server, timeout)
     grant = read_callback(address, state)
-    tokens = exchange_code(settings, grant, redirect_uri)
-    replaced = store_refresh_token(settings, grant.realm_id, str(tokens["refresh_token"]))
+    tokens, replaced = exchange_and_store(settings, grant, redirect_uri)
     name = company_name(settings, grant.realm_id, str(tokens["access_token"]))
     again = " (replacing its earlier connection)" if replaced else ""
     label = f" ({name})" if name else ""
