@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import time
 import typing as t
 
 import requests
@@ -96,6 +97,7 @@ class RealmRegistry:
             settings.token_store, settings.token_store_s3_endpoint_url, settings.token_store_adopt
         )
         self._sessions: dict[str, RealmSession] = {}
+        self._started = time.monotonic()
 
     @property
     def realm_ids(self) -> list[str]:
@@ -117,13 +119,59 @@ class RealmRegistry:
         return self._sessions[realm_id]
 
     def fail(self, realm_id: str, error: RealmError) -> None:
+        """Record the realm's first failure and log it as the one ERROR line of that realm: the problem and
+        the fix, at once (later streams skip the realm without a line of their own)."""
         session = self.session(realm_id)
         if session.failure is None:
             session.failure = error
-            self._logger.error("%s (other realms continue)", error)
+            others = ", the other realms continue" if len(self._companies) > 1 else ""
+            self._logger.error(
+                "%s; its remaining streams are skipped this run%s.", str(error).rstrip("."), others
+            )
 
     def failures(self) -> dict[str, RealmError]:
         return {r: s.failure for r, s in self._sessions.items() if s.failure is not None}
+
+    def all_failed(self, realm_ids: t.Iterable[str]) -> bool:
+        """True if every realm of `realm_ids` (and at least one) has failed this run."""
+        listed = list(realm_ids)
+        return bool(listed) and all(
+            (session := self._sessions.get(realm)) is not None and session.failure is not None
+            for realm in listed
+        )
+
+    def outcome(self) -> str | None:
+        """The run's closing line when a realm failed (None when none did): how many of how many failed,
+        how many synced, and the fix itself when every failure has the same one."""
+        failures = self.failures()
+        if not failures:
+            return None
+        total = len(self._companies)
+        synced = sum(1 for s in self._sessions.values() if s.failure is None)
+        realms = ", ".join(sorted(failures))
+        noun = "realm" if total == 1 else "realms"
+        head = f"{len(failures)} of {total} {noun} failed ({realms})"
+        if synced == 0:
+            head += "; none synced"
+        else:
+            head += f"; {synced} synced"
+        if total - len(failures) - synced > 0:
+            head += f", {total - len(failures) - synced} not reached"
+        details = {failure.detail for failure in failures.values()}
+        if len(details) == 1:
+            return f"{head}: {details.pop()}"
+        return f"{head}: see the summary above for the fix per realm."
+
+    def totals_line(self) -> str:
+        """The run in one line: records emitted, data requests sent, seconds and records per second."""
+        records = sum(s.records_emitted for s in self._sessions.values())
+        requests_sent = sum(s.client.request_count for s in self._sessions.values())
+        seconds = time.monotonic() - self._started
+        rate = records / seconds if seconds > 0 else 0.0
+        return (
+            f"{records} records, {requests_sent} data requests, {seconds:.1f} s, {rate:.0f} records/s "
+            f"({len(self._companies)} {'realm' if len(self._companies) == 1 else 'realms'})"
+        )
 
     def summary_lines(self) -> list[str]:
         lines = []

@@ -208,6 +208,16 @@ class QboStream(Stream):
         SDK's version this never parses a bookmark that `realm_state_problem` has refused)."""
         return value
 
+    def sync(self, context: Context | None = None) -> None:  # type: ignore[misc]  # final only in typing
+        """The SDK's, unless every realm has already failed this run: then the stream is skipped without a
+        line (each realm's failure was its one ERROR line), so a wrong client secret is not followed by a
+        screen of "skipped" and zero-count lines per stream. (`Stream.sync` is typed final; the SDK
+        offers no hook before its per-stream lines, and `Tap.sync_all` is final too.)"""
+        if context is None and self._qbo_tap.realms.all_failed(self._qbo_tap.realm_ids()):
+            self.logger.debug("%s: skipped (every realm failed)", self.name)
+            return
+        super().sync(context)
+
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         realm_id = str((context or {}).get("realm_id", ""))
         registry = self._qbo_tap.realms
@@ -217,8 +227,9 @@ class QboStream(Stream):
             problem = realm_state_problem(self.tap_state, realm_id)
             if problem is not None:
                 registry.fail(realm_id, RealmError(realm_id, problem))
-        if session.failure is not None:
-            self.logger.warning("realm %s: skipped (%s)", realm_id, type(session.failure).__name__)
+        if session.failure is not None:  # its one ERROR line said so (`RealmRegistry.fail`)
+            failed = type(session.failure).__name__
+            self.logger.debug("realm %s %s: skipped (%s)", realm_id, self.name, failed)
             return
         self._fully_selected = all(self.mask.values())
         try:
