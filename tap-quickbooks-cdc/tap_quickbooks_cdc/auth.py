@@ -50,7 +50,7 @@ def hard_expiry_warning(realm_id: str, body: t.Mapping[str, t.Any]) -> str | Non
         return None
     return (
         f"realm {realm_id}: the connection's hard lifetime ends in {days:.0f} days; reconnect the "
-        "company in the Intuit app before then and put the new refresh token in 'companies'."
+        f"company in the Intuit app before then with {CONNECT}."
     )
 
 
