@@ -67,6 +67,7 @@ class Company:
     multi_ar_departments: bool = False
     _salt: int = field(init=False, default=0)
     prices: dict[int, int] = field(init=False, default_factory=dict)
+    memo: dict[tuple[str, int], int] = field(init=False, default_factory=dict)  # small per-company constants
     addresses: dict[int, dict[str, Any]] = field(init=False, default_factory=dict)
     # (item, qty, taxable, class) -> (description, cents, shared SalesItemLineDetail) of invoice lines
     line_parts: dict[tuple[int, int, bool, int], tuple[str, int, dict[str, Any]]] = field(

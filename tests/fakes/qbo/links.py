@@ -50,9 +50,13 @@ SETTLEMENT_OF_PAYER: Final = {"Payment": CUSTOMER_PAYMENTS, "BillPayment": BILL_
 
 def slots(company: Company, entity: str, days: int) -> int:
     """How many base records of ``entity`` fall in ``days`` of history (at least 1 when days > 0)."""
-    n = company.counts[entity]
-    span = max(company.history_end - company.history_start - 600, 1)
-    return min(n, -(-days * DAY * n // span)) if days > 0 else 0
+    key = (entity, days)
+    found = company.memo.get(key)
+    if found is None:
+        n = company.counts[entity]
+        span = max(company.history_end - company.history_start - 600, 1)
+        found = company.memo[key] = min(n, -(-days * DAY * n // span)) if days > 0 else 0
+    return found
 
 
 def group_of(company: Company, rule: Settlement, target_idx: int) -> int:

@@ -18,6 +18,7 @@ from tests.fakes.qbo.basics import (
     money,
     ref,
     rint,
+    share,
 )
 from tests.fakes.qbo.links import (
     CUSTOMER_PAYMENTS,
@@ -26,9 +27,10 @@ from tests.fakes.qbo.links import (
     deposited_to_bank,
     group_paid_by,
     paid_members,
+    partial_share,
     party_of_group,
 )
-from tests.fakes.qbo.render_sales import TxnRenderer, application, header, sales_total
+from tests.fakes.qbo.render_sales import TxnRenderer, header, sales_total
 
 TotalOf = Callable[[int], int]
 ACC_INTEREST = 28
@@ -51,11 +53,11 @@ def payment_lines(company: Company, rule: Settlement, idx: int, total_of: TotalO
     group = group_paid_by(company, rule, idx)
     if group is None:
         return []
-    found: list[tuple[int, int]] = []
-    for target in paid_members(company, rule, group):
-        paid = application(company, rule, target, total_of(target))
-        if paid is not None:
-            found.append((target, paid[1]))
+    found = [(target, total_of(target)) for target in paid_members(company, rule, group)]
+    percent = partial_share(company, rule, idx) if found else None
+    if percent is not None:  # the last one in part, as ``render_sales.application`` says
+        last, total = found[-1]
+        found[-1] = (last, share(total, percent, 100))
     return found
 
 
