@@ -309,3 +309,34 @@ def test_the_multi_ar_option_adds_a_second_receivable_account_and_departments(
     balances = books.account_balances()
     ar = sum(balances[a.id] for a in receivables)
     assert sum(i.open_balance for i in books.ar_aging(ANCHOR.date())) == ar
+
+
+def test_the_multi_ar_records_carry_no_field_outside_intuits_reference(qbo_sim_factory: SimFactory) -> None:
+    from tap_quickbooks_cdc.schemas import ENTITY_FOR_STREAM, STREAM_SCHEMAS
+    from tests.tap.test_schemas import _strict, _validator, _with_sync_columns
+
+    sim = qbo_sim_factory(companies=1, records_per_company=300, anchor=ANCHOR, multi_ar_departments=True)
+    for stream, entity in ENTITY_FOR_STREAM.items():
+        strict = _validator(_strict(STREAM_SCHEMAS[stream]))
+        for record in list(sim.iter_records(_realm(sim), entity))[:40]:
+            assert [e.message for e in strict.iter_errors(_with_sync_columns(record))] == [], stream
+
+
+def test_a_payment_voided_over_http_keeps_its_lines_at_zero_and_reopens_its_invoices(
+    fresh: QboSimulator,
+) -> None:
+    realm = _realm(fresh)
+    payment = next(p for p in fresh.iter_records(realm, "Payment") if p["Line"])
+    paid = [line["LinkedTxn"][0]["TxnId"] for line in payment["Line"]]
+
+    fresh.service.write(realm, "payment", {"Id": payment["Id"], "SyncToken": payment["SyncToken"]}, "void")
+
+    voided = fresh.get(realm, "Payment", payment["Id"])
+    assert voided is not None
+    assert voided["TotalAmt"] == 0
+    assert [line["Amount"] for line in voided["Line"]] == [0] * len(paid)
+    assert voided["PrivateNote"] == "Voided"
+    for invoice_id in paid:
+        invoice = _invoice(fresh, invoice_id)
+        assert invoice["Balance"] == invoice["TotalAmt"]
+    _ties_out(fresh)
