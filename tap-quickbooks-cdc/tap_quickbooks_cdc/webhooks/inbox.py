@@ -72,7 +72,9 @@ class Inbox(t.Protocol):
         ...
 
     def pending(self, realm_ids: Iterable[str], limit: int | None = None) -> list[StoredEvent]:
-        """The realms' events not marked done, oldest first."""
+        """The realms' events not marked done, oldest commit first; within one commit in no promised order
+        (PostgreSQL stores them by key). Order never matters for correctness: Intuit itself reorders, and
+        the tap orders versions by SyncToken."""
         ...
 
     def mark_done(self, event_ids: Iterable[int]) -> None:
@@ -116,6 +118,17 @@ def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
     batch = [int(i) for i in ids]
     for start in range(0, len(batch), CHUNK):
         yield batch[start : start + CHUNK]
+
+
+def _claim(groups: Sequence[Sequence[Event]], new_keys: set[str]) -> list[int]:
+    """How many of `new_keys` each group stored; a key in two groups counts for the first."""
+    unclaimed = set(new_keys)
+    counts = []
+    for events in groups:
+        mine = {e.key for e in events} & unclaimed
+        unclaimed -= mine
+        counts.append(len(mine))
+    return counts
 
 
 def _reason(exc: BaseException) -> str:
@@ -294,17 +307,27 @@ class PostgresInbox:
         return self._group.add(events) if events else 0
 
     def _commit(self, groups: list[Sequence[Event]]) -> list[int]:
+        """One transaction inserting the rows in event-key order: two receivers storing the same events
+        (in any order) then take the key locks in the same order, so neither deadlocks on the other."""
         received = _now()
-        counts = []
+        first_of: dict[str, tuple[str, ...]] = {}
+        for events in groups:
+            for row in _rows(events):
+                first_of.setdefault(row[0], row)
+        new_keys: set[str] = set()
         with self._connection("store events") as conn, conn.transaction(), conn.cursor() as cur:
-            for events in groups:
-                cur.executemany(
-                    f"INSERT INTO {TABLE} ({COLUMNS}, received_at) "
-                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (event_key) DO NOTHING",
-                    [(*row, received) for row in _rows(events)],
-                )
-                counts.append(max(cur.rowcount, 0))
-        return counts
+            cur.executemany(
+                f"INSERT INTO {TABLE} ({COLUMNS}, received_at) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (event_key) DO NOTHING "
+                "RETURNING event_key",
+                [(*first_of[key], received) for key in sorted(first_of)],
+                returning=True,
+            )
+            while True:
+                new_keys.update(str(row[0]) for row in cur.fetchall())
+                if not cur.nextset():
+                    break
+        return _claim(groups, new_keys)
 
     def pending(self, realm_ids: Iterable[str], limit: int | None = None) -> list[StoredEvent]:
         realms = sorted(set(realm_ids))
