@@ -7,9 +7,10 @@ yet records are rendered one at a time from their index. So the links are arithm
   a group bill the same customer. Payment ``j`` pays group ``j - lag``, where ``lag`` is the number of payment
   slots in ``PAYMENT_DELAY_DAYS`` (payments come about that long after their invoices; base timestamps grow
   with the index). Payments before the lag pay nothing (prepayments, left unapplied); the last groups are
-  not paid yet. Within a group, "disputed" invoices (about one in fourteen) are never paid, the last paid
-  invoice is paid only in part one time in four, and at most ``MAX_GROUP`` invoices are paid. Bill payments
-  and bills work the same way with vendors. This spreads open documents over every aging bucket.
+  not paid yet. Within a group, "disputed" invoices (one in ten; bills one in six) are never paid, the
+  last paid invoice is paid only in part one time in three, and at most ``MAX_GROUP`` invoices are paid.
+  Bill payments and bills work the same way with vendors. This spreads open documents over every aging
+  bucket (tuned so that a company of a few thousand documents has some in each near its anchor).
 - **Deposits.** Deposit ``d`` takes the undeposited payments and sales receipts of a contiguous window of
   indexes that ends ``DEPOSIT_LAG_DAYS`` before it, so each is deposited at most once and after it was
   received.
@@ -30,6 +31,7 @@ BILL_PAYMENT_DELAY_DAYS: Final = 24
 DEPOSIT_LAG_DAYS: Final = 3
 MAX_GROUP: Final = 6
 MAX_DEPOSITED: Final = 12  # per source entity and deposit
+DISPUTED_ONE_IN: Final = {"Invoice": 10, "Bill": 6}
 
 
 @dataclass(frozen=True)
@@ -71,8 +73,8 @@ def group_members(company: Company, rule: Settlement, group: int) -> range:
 
 
 def disputed(company: Company, target: str, idx: int) -> bool:
-    """A target its counterparty never pays (stays open, ages)."""
-    return mix64(company.key(target, idx) ^ 0xD15) % 14 == 3
+    """A target its counterparty never pays (stays open, ages): one invoice in ten, one bill in seven."""
+    return mix64(company.key(target, idx) ^ 0xD15) % DISPUTED_ONE_IN[target] == 3
 
 
 def paid_members(company: Company, rule: Settlement, group: int) -> list[int]:
@@ -98,7 +100,7 @@ def group_paid_by(company: Company, rule: Settlement, payer_idx: int) -> int | N
 def partial_share(company: Company, rule: Settlement, payer_idx: int) -> int | None:
     """Percent of its last target the payer pays (None: in full)."""
     h = mix64(company.key(rule.payer, payer_idx) ^ 0x9A)
-    return 30 + (h >> 8) % 50 if h % 4 == 0 else None
+    return 30 + (h >> 8) % 50 if h % 3 == 0 else None
 
 
 def party_of_group(company: Company, rule: Settlement, group: int) -> int:
