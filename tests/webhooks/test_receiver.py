@@ -410,18 +410,31 @@ def test_a_postgresql_crash_after_a_200_keeps_the_event_and_an_outage_is_503_unt
     tmp_path: Path, durable_postgres_server: PostgresServer
 ) -> None:
     """The durable cluster commits asynchronously by default and writes its WAL only every 10 s: an event
-    acknowledged on such a commit is lost by a crash. The receiver asks for synchronous commits."""
+    acknowledged on such a commit is lost by a crash. The receiver asks for synchronous commits, replaces
+    the connections a restart killed without a 503, and answers 503 while the database refuses it."""
+    import psycopg
+
     server = durable_postgres_server
     uri = _new_database(server)
+    dbname = uri.rsplit("/", 1)[1]
     config = receiver_config(uri)
+
+    def send(record_id: str) -> int:
+        return deliver(running.url, VERIFIER_TOKEN, [WebhookEvent(REALM, "Invoice", record_id)])
+
     with running_receiver(config, tmp_path) as running:
-        assert deliver(running.url, VERIFIER_TOKEN, [WebhookEvent(REALM, "Invoice", "pg-crash-1")]) == 200
+        assert send("pg-crash-1") == 200
         server.crash()
-        try:
-            assert deliver(running.url, VERIFIER_TOKEN, [WebhookEvent(REALM, "Invoice", "pg-down-1")]) == 503
-        finally:
-            server.start()
-        assert deliver(running.url, VERIFIER_TOKEN, [WebhookEvent(REALM, "Invoice", "pg-down-1")]) == 200
+        server.start()
+        assert send("pg-after-restart-1") == 200  # its pooled connection died with the server
+        with psycopg.connect(server.admin_conninfo, autocommit=True) as admin:
+            admin.execute(f'ALTER DATABASE "{dbname}" ALLOW_CONNECTIONS false')
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (dbname,)
+            )
+            assert send("pg-refused-1") == 503
+            admin.execute(f'ALTER DATABASE "{dbname}" ALLOW_CONNECTIONS true')
+        assert send("pg-refused-1") == 200  # Intuit's retry
         output = running.output()
-    assert sorted(e.entity_id for e in stored(uri)) == ["pg-crash-1", "pg-down-1"]
+    assert sorted(e.entity_id for e in stored(uri)) == ["pg-after-restart-1", "pg-crash-1", "pg-refused-1"]
     assert server.password not in output

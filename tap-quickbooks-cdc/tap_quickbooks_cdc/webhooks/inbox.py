@@ -258,6 +258,14 @@ class PostgresInbox:
         self._group = GroupCommit(self._commit)
         self._idle: queue.LifoQueue[psycopg.Connection[t.Any]] = queue.LifoQueue()
         self._slots = threading.BoundedSemaphore(PG_POOL_SIZE)
+        try:
+            self._create_table()
+        except InboxError as exc:
+            raise InboxError(
+                f"{exc} Check webhook_inbox (host, port, database, user, password) and that PostgreSQL is up."
+            ) from None
+
+    def _create_table(self) -> None:
         with self._connection("create the events table") as conn, conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (PG_SCHEMA_LOCK,))
             conn.execute(
@@ -307,6 +315,16 @@ class PostgresInbox:
         return self._group.add(events) if events else 0
 
     def _commit(self, groups: list[Sequence[Event]]) -> list[int]:
+        """`_insert`, once more on fresh connections when it failed: a restarted server leaves every idle
+        connection dead, and the first delivery after it should not be a 503. Safe to repeat even if the
+        failed attempt did commit: the insert skips stored keys."""
+        try:
+            return self._insert(groups)
+        except InboxError:
+            self._close_idle()
+            return self._insert(groups)
+
+    def _insert(self, groups: list[Sequence[Event]]) -> list[int]:
         """One transaction inserting the rows in event-key order: two receivers storing the same events
         (in any order) then take the key locks in the same order, so neither deadlocks on the other."""
         received = _now()
@@ -354,9 +372,12 @@ class PostgresInbox:
         with self._connection("reach the database") as conn:
             conn.execute("SELECT 1")
 
-    def close(self) -> None:
+    def _close_idle(self) -> None:
         while True:
             try:
                 self._idle.get_nowait().close()
             except queue.Empty:
                 return
+
+    def close(self) -> None:
+        self._close_idle()
