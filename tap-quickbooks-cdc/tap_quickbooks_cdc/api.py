@@ -9,12 +9,15 @@ from __future__ import annotations
 import decimal
 import logging
 import random
+import re
 import threading
+import time
 import typing as t
 
 import backoff
 import msgspec
 import requests
+from singer_sdk import metrics
 
 from tap_quickbooks_cdc.errors import (
     AccessTokenRejectedError,
@@ -24,6 +27,7 @@ from tap_quickbooks_cdc.errors import (
     RetryableError,
     ThrottledError,
 )
+from tap_quickbooks_cdc.schemas import ENTITY_FOR_STREAM
 
 if t.TYPE_CHECKING:
     from tap_quickbooks_cdc.auth import RealmAuth
@@ -35,6 +39,8 @@ AUTH_CODES = {"3200", "100", "120"}
 NOT_AUTHORIZED_CODES = {"3201", "3100"}
 TRANSIENT_CODES = {"6002", "6000"}
 _JSON_DECODER = msgspec.json.Decoder(float_hook=decimal.Decimal)
+_STREAM_FOR_ENTITY = {entity: stream for stream, entity in ENTITY_FOR_STREAM.items()}
+_QUERIED_ENTITY = re.compile(r"\bfrom\s+(\w+)", re.IGNORECASE)
 
 
 class QboClient:
@@ -132,6 +138,7 @@ class QboClient:
         with self._limiter.slot():
             with self._count_lock:
                 self.request_count += 1
+            started = time.perf_counter()
             try:
                 response = self._session.get(
                     f"{self._base}/{path}",
@@ -140,10 +147,42 @@ class QboClient:
                     timeout=self._settings.request_timeout_seconds,
                 )
             except requests.Timeout:
+                self._log_request_metric(path, params, started, None)
                 raise RetryableError(f"{path} timed out") from None
             except requests.ConnectionError:
+                self._log_request_metric(path, params, started, None)
                 raise RetryableError(f"{path}: connection dropped") from None
+        self._log_request_metric(path, params, started, response.status_code)
         return self._check(path, response)
+
+    def _log_request_metric(
+        self, path: str, params: dict[str, str], started: float, status: int | None
+    ) -> None:
+        """The SDK's `http_request_duration` point, as its RESTStream logs one per response (this client
+        is not a RESTStream): endpoint, HTTP status (absent when no response came), succeeded/failed and
+        the realm as the context; `entity` says what a query read, `entities` what a CDC call asked for."""
+        tags: dict[str, t.Any] = {
+            metrics.Tag.ENDPOINT: f"/v3/company/{{realm_id}}/{path}",
+            metrics.Tag.STATUS: metrics.Status.SUCCEEDED
+            if status is not None and status < 400
+            else metrics.Status.FAILED,
+            metrics.Tag.CONTEXT: {"realm_id": self.realm_id},
+        }
+        if status is not None:
+            tags[metrics.Tag.HTTP_STATUS_CODE] = status
+        if path == "query" and (match := _QUERIED_ENTITY.search(params.get("query", ""))):
+            tags["entity"] = match.group(1)
+            if match.group(1) in _STREAM_FOR_ENTITY:
+                tags[metrics.Tag.STREAM] = _STREAM_FOR_ENTITY[match.group(1)]
+        elif "entities" in params:
+            tags["entities"] = params["entities"]
+        point = metrics.Point(
+            "timer",
+            metric=metrics.Metric.HTTP_REQUEST_DURATION,
+            value=time.perf_counter() - started,
+            tags=tags,
+        )
+        metrics.log(metrics.get_metrics_logger(), point)
 
     def _check(self, path: str, response: requests.Response) -> dict[str, t.Any]:
         status = response.status_code

@@ -169,7 +169,7 @@ class RealmRegistry:
         seconds = time.monotonic() - self._started
         rate = records / seconds if seconds > 0 else 0.0
         return (
-            f"{records} records, {requests_sent} data requests, {seconds:.1f} s, {rate:.0f} records/s "
+            f"{records} records, {requests_sent} data requests, {seconds:.2f} s, {rate:.0f} records/s "
             f"({len(self._companies)} {'realm' if len(self._companies) == 1 else 'realms'})"
         )
 

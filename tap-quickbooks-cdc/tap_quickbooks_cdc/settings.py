@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import difflib
 import hashlib
 import math
 import typing as t
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml  # type: ignore[import-untyped]  # PyYAML ships no stubs
 from singer_sdk import typing as th
 from singer_sdk.configuration._dict_config import parse_environment_config
 from singer_sdk.helpers._util import load_json
@@ -55,14 +57,25 @@ COMPANY = th.ObjectType(
 )
 
 CONFIG_SCHEMA: dict[str, t.Any] = th.PropertiesList(
-    th.Property("client_id", th.StringType, description="Intuit app client ID (required)."),
+    th.Property("client_id", th.StringType, description="Required: the Intuit app's client ID."),
     th.Property(
-        "client_secret", th.StringType, secret=True, description="Intuit app client secret (required)."
+        "client_secret", th.StringType, secret=True, description="Required: the Intuit app's client secret."
     ),
     th.Property(
         "companies",
         th.ArrayType(COMPANY),
-        description="Companies to sync: [{realm_id, refresh_token}]; each realm is one state partition.",
+        description=(
+            "Required unless companies_file or realm_id is set: the companies to sync, "
+            "[{realm_id, refresh_token}]; each realm is one state partition."
+        ),
+    ),
+    th.Property(
+        "companies_file",
+        th.StringType,
+        description=(
+            "A JSON or YAML file listing companies like 'companies' (a list, or {companies: [...]}); "
+            "connected companies need no refresh_token, so the file holds no secret. Adds to 'companies'."
+        ),
     ),
     th.Property(
         "realm_id", th.StringType, description="Single-company shorthand for `companies`: the realmId."
@@ -145,6 +158,15 @@ CONFIG_SCHEMA: dict[str, t.Any] = th.PropertiesList(
         description="Largest webhook body the receiver reads (default 1 MiB); a larger one is answered 413.",
     ),
     th.Property(
+        "progress_interval_seconds",
+        th.NumberType,
+        default=10,
+        description=(
+            "Seconds between progress lines (records so far and records/s per stream and realm) during "
+            "long reads; 0 turns them off."
+        ),
+    ),
+    th.Property(
         "throttle_wait_seconds",
         th.NumberType,
         default=60,
@@ -225,6 +247,7 @@ class Settings:
     cdc_cursor_margin_seconds: int
     query_only_refresh_hours: float
     token_store_adopt: bool = False
+    progress_interval_seconds: float = 10.0
 
     def __repr__(self) -> str:
         realms = [c.realm_id for c in self.companies]
@@ -353,6 +376,49 @@ def _text(config: t.Mapping[str, t.Any], key: str, fix: str) -> str:
     return value.strip()
 
 
+def read_companies_file(path: str) -> list[t.Any]:
+    """The company entries of a `companies_file`: JSON, or YAML (.yml/.yaml), holding a list or an object
+    with a `companies` list. Errors are one line naming the file and where, never its content (a seed
+    refresh token may be in it)."""
+    source = f"companies_file {path}"
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{source} cannot be read ({exc.strerror}): check the path.") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{source} is not UTF-8 text: write it as JSON or YAML.") from None
+    document: object
+    if path.lower().endswith((".yml", ".yaml")):
+        try:
+            document = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
+            raise ConfigError(f"{source} is not valid YAML{where}: fix it.") from None
+    else:
+        try:
+            document = load_json(text)
+        except ValueError as exc:
+            where = f" at line {getattr(exc, 'lineno', '?')} column {getattr(exc, 'colno', '?')}"
+            raise ConfigError(
+                f"{source} is not valid JSON{where}: fix it (or name it .yaml for YAML)."
+            ) from None
+    if isinstance(document, dict) and "companies" in document:
+        document = document["companies"]
+    if not isinstance(document, list):
+        raise ConfigError(
+            f'{source} holds no list of companies: write [{{"realm_id": "123", "name": "..."}}, ...] '
+            "(or an object with a 'companies' list)."
+        )
+    # YAML reads an unquoted realm ID as a number: it is the same ID.
+    return [
+        {**item, "realm_id": str(item["realm_id"])}
+        if isinstance(item, dict) and type(item.get("realm_id")) is int
+        else item
+        for item in document
+    ]
+
+
 def _companies(config: t.Mapping[str, t.Any]) -> tuple[Company, ...]:
     listed = config.get("companies") or []
     if not isinstance(listed, list):
@@ -360,12 +426,15 @@ def _companies(config: t.Mapping[str, t.Any]) -> tuple[Company, ...]:
             'Setting \'companies\' is not a list: use [{"realm_id": "...", "refresh_token": "..."}, ...].'
         )
     raw: list[t.Any] = list(listed)
+    companies_file = _optional_text(config, "companies_file", None)
+    if companies_file:
+        raw.extend(read_companies_file(companies_file))
     if config.get("realm_id") or config.get("refresh_token"):
         raw.append({"realm_id": config.get("realm_id"), "refresh_token": config.get("refresh_token")})
     if not raw:
         raise ConfigError(
-            "No company configured: set 'companies' to a list of {realm_id, refresh_token} "
-            "(or 'realm_id' and 'refresh_token' for one company)."
+            "No company configured: set 'companies' to a list of {realm_id, refresh_token}, or "
+            "'companies_file' to a file listing them (or 'realm_id' and 'refresh_token' for one company)."
         )
     companies: list[Company] = []
     for index, item in enumerate(raw):
@@ -465,6 +534,34 @@ def _refresh_hours(config: t.Mapping[str, t.Any]) -> float:
     return number
 
 
+def _progress_interval(config: t.Mapping[str, t.Any]) -> float:
+    value = config.get("progress_interval_seconds", 10)
+    if value is None:
+        return 10.0
+    number = _number(value)
+    if number is None or not 0 <= number <= 1e6:
+        raise ConfigError(
+            f"Setting 'progress_interval_seconds' is {value!r}: use seconds >= 0 (0 turns progress lines "
+            "off)."
+        )
+    return number
+
+
+def unknown_settings(config: t.Mapping[str, t.Any], schema: t.Mapping[str, t.Any]) -> list[str]:
+    """One message per top-level key the schema does not list, naming the closest known setting (a typo
+    like 'companys' would otherwise be ignored and the run would fail later for the wrong reason)."""
+    known = list(schema.get("properties", {}))
+    messages = []
+    for key in config:
+        if key in known:
+            continue
+        name = str(key)[:60]
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        hint = f"did you mean '{close[0]}'?" if close else "remove it"
+        messages.append(f"unknown setting '{name}'; {hint}")
+    return messages
+
+
 def parse_settings(config: t.Mapping[str, t.Any]) -> Settings:
     """Validate the config; raises ConfigError with a one-line problem + fix."""
     environment = config.get("environment") or "production"
@@ -498,4 +595,5 @@ def parse_settings(config: t.Mapping[str, t.Any]) -> Settings:
         cdc_cursor_margin_seconds=_margin(config),
         query_only_refresh_hours=_refresh_hours(config),
         token_store_adopt=config.get("token_store_adopt") is True,
+        progress_interval_seconds=_progress_interval(config),
     )

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import datetime
 import enum
+import time
 import typing as t
 
 import singer_sdk.singerlib as singer
+from singer_sdk import metrics
 from singer_sdk.helpers._util import load_json, utc_now
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.streams import Stream
@@ -124,6 +126,27 @@ def _json_kind(value: object) -> str:
     return kinds.get(type(value), "number")
 
 
+class PartitionRecordCounter(metrics.Counter):
+    """The SDK's `record_count` counter, but each realm's count is logged under that realm's context.
+
+    The SDK keeps one counter per stream and only re-tags it when the next partition starts, so the
+    count of realm A was logged (at the interval, or at the end) tagged with realm B. Switching context
+    first logs the count so far under the old one."""
+
+    def with_context(self, value: Context | None) -> None:
+        if self.context is not None and value != self.context:
+            self._pop()
+        super().with_context(value)
+
+
+class StreamSyncTimer(metrics.Timer):
+    """The SDK's `sync_duration` timer covers the whole stream (every realm), so it carries no realm
+    context (the SDK's tagged it with the last partition's)."""
+
+    def with_context(self, value: Context | None) -> None:
+        return
+
+
 class Mode(enum.Enum):
     """How a stream partition is read in this run."""
 
@@ -150,6 +173,19 @@ class QboStream(Stream):
         self._qbo_tap = tap
         self._unknown_fields: set[str] = set()
         self._fully_selected = False
+        self._progress = (0.0, 0.0, 0)  # this partition's (start, last progress line, records emitted)
+
+    def get_record_counter(
+        self, *, endpoint: str | None = None, log_interval: float = metrics.DEFAULT_LOG_INTERVAL
+    ) -> metrics.Counter:
+        """The SDK's record counter, logging each realm's count under its own context."""
+        tags: dict[str, t.Any] = {metrics.Tag.STREAM: self.name}
+        if endpoint:
+            tags[metrics.Tag.ENDPOINT] = endpoint
+        return PartitionRecordCounter(metrics.Metric.RECORD_COUNT, tags, log_interval=log_interval)
+
+    def get_sync_timer(self) -> metrics.Timer:
+        return StreamSyncTimer(metrics.Metric.SYNC_DURATION, {metrics.Tag.STREAM: self.name})
 
     @property
     def entity(self) -> str:
@@ -232,6 +268,8 @@ class QboStream(Stream):
             self.logger.debug("realm %s %s: skipped (%s)", realm_id, self.name, failed)
             return
         self._fully_selected = all(self.mask.values())
+        started = time.monotonic()
+        self._progress = (started, started, 0)
         try:
             if not self._refresh_due(realm_id, session.server_now()):
                 self.logger.info(
@@ -320,10 +358,28 @@ class QboStream(Stream):
             records = [self._known_fields(make_record(obj, realm_id, entity), known) for obj in batch]
             if sort:
                 records.sort(key=lambda r: r["last_updated_at"] or "")
+            admitted = 0
             for record in records:
                 if dedup.admit(record):
                     session.records_emitted += 1
+                    admitted += 1
                     yield record
+            self._report_progress(realm_id, admitted)
+
+    def _report_progress(self, realm_id: str, emitted: int) -> None:
+        """Count a page's records; every `progress_interval_seconds`, log the partition's records so far and
+        its rate (a long backfill otherwise says nothing between its first and last line)."""
+        started, last, count = self._progress
+        count += emitted
+        now = time.monotonic()
+        interval = self._qbo_tap.settings.progress_interval_seconds
+        if interval > 0 and now - last >= interval:
+            last = now
+            rate = count / (now - started) if now > started else 0.0
+            self.logger.info(
+                "realm %s %s: %d records so far, %.0f records/s", realm_id, self.name, count, rate
+            )
+        self._progress = (started, last, count)
 
     def _refuse_future_bounds(self, session: RealmSession) -> None:
         """Fail the realm (before any of its records is emitted) if a selected stream would read from

@@ -25,6 +25,7 @@ from tap_quickbooks_cdc.settings import (
     environment_config,
     parse_settings,
     read_config_files,
+    unknown_settings,
 )
 from tap_quickbooks_cdc.stream_base import Mode, QboStream, check_state_document, load_state_text
 from tap_quickbooks_cdc.streams import STREAM_TYPES
@@ -145,8 +146,9 @@ class TapQuickBooksCDC(Tap):
         schema = self.config_jsonschema
         self.append_builtin_config(schema)
         errors = config_errors(JSONSchemaValidator(schema).iter_errors(self._config), schema)
+        errors += unknown_settings(self._config, schema)
         if errors and raise_errors:
-            raise ConfigError(f"Invalid settings: {'; '.join(errors)}. See `tap-quickbooks-cdc --about`.")
+            raise ConfigError(f"Invalid settings: {'; '.join(errors)} (see `tap-quickbooks-cdc --about`).")
         if errors:
             self.logger.warning("Config validation failed: %s", "; ".join(errors))
         return errors
