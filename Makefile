@@ -37,6 +37,8 @@ demo: install
 bench: install system-deps
 	$(BIN)/python -m bench.tap_throughput
 	$(BIN)/python -m bench.target_throughput
+	$(BIN)/python -m bench.looker_refresh
+	$(BIN)/python -m bench.webhook_receiver
 
 clean:
 	@# Only what the demo, dev and the tests make: never .secrets/ (real companies' token stores) or prod paths.
