@@ -1,7 +1,7 @@
 """The LookML in transform/looker/ parses and only reads columns the dbt marts really have.
 
 Every ``.lkml`` file is parsed with ``lkml``; each view's relation (``sql_table_name`` or a PDT's SQL) runs on
-a DuckDB warehouse that `dbt run` built from a small simulated company, and every ``${TABLE}.column`` a view
+a DuckDB warehouse that `dbt build` made from a small simulated company, and every ``${TABLE}.column`` a view
 reads must be among the columns that relation returns. Dashboards (YAML LookML dashboards) may only name
 fields the views define, and every PDT is persisted on the ``qbo_etl`` datagroup the target triggers.
 """
@@ -17,8 +17,7 @@ import lkml
 import pytest
 import yaml  # type: ignore[import-untyped]  # PyYAML (a dbt dependency) ships no stubs
 
-from tests.fakes.qbo import QboSimulator, SimConfig
-from tests.transform.pipeline import PROJECT, Warehouse, sync
+from tests.transform.pipeline import PROJECT, Warehouse
 
 LOOKER = PROJECT / "looker"
 MARTS = (
@@ -64,16 +63,10 @@ def field_names(view: dict[str, Any]) -> set[str]:
     return names
 
 
-@pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
-    """A DuckDB warehouse with every mart built by `dbt run` from one small simulated company."""
-    workdir = tmp_path_factory.mktemp("lookml")
-    with QboSimulator(SimConfig(companies=1, seed=5, records_per_company=400)) as sim:
-        messages = sync(sim, workdir / "tap").messages
-    built = Warehouse("duckdb", workdir, duckdb_path=workdir / "warehouse.duckdb")
-    built.load(messages)
-    built.dbt("run")
-    return built
+@pytest.fixture
+def warehouse(two_ar_company: tuple[Warehouse, Any]) -> Warehouse:
+    """A DuckDB warehouse with every mart built by `dbt build` (the shared small company)."""
+    return two_ar_company[0]
 
 
 def test_every_lookml_file_parses_with_lkml() -> None:
