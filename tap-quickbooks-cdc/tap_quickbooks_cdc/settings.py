@@ -522,29 +522,43 @@ def _margin(config: t.Mapping[str, t.Any]) -> int:
     return int(value)
 
 
-def _refresh_hours(config: t.Mapping[str, t.Any]) -> float:
-    value = config.get("query_only_refresh_hours", 24)
+def _non_negative(config: t.Mapping[str, t.Any], key: str, default: float, fix: str) -> float:
+    """A number of hours or seconds from 0 (where 0 has a meaning of its own, said in `fix`)."""
+    value = config.get(key, default)
     if value is None:
-        return 24.0
+        return default
     number = _number(value)
     if number is None or not 0 <= number <= 1e6:
-        raise ConfigError(
-            f"Setting 'query_only_refresh_hours' is {value!r}: use hours >= 0 (0 re-reads TaxCode every run)."
-        )
+        raise ConfigError(f"Setting '{key}' is {value!r}: {fix}.")
     return number
+
+
+def _refresh_hours(config: t.Mapping[str, t.Any]) -> float:
+    fix = "use hours >= 0 (0 re-reads TaxCode every run)"
+    return _non_negative(config, "query_only_refresh_hours", 24.0, fix)
 
 
 def _progress_interval(config: t.Mapping[str, t.Any]) -> float:
-    value = config.get("progress_interval_seconds", 10)
-    if value is None:
-        return 10.0
-    number = _number(value)
-    if number is None or not 0 <= number <= 1e6:
-        raise ConfigError(
-            f"Setting 'progress_interval_seconds' is {value!r}: use seconds >= 0 (0 turns progress lines "
-            "off)."
-        )
-    return number
+    fix = "use seconds >= 0 (0 turns progress lines off)"
+    return _non_negative(config, "progress_interval_seconds", 10.0, fix)
+
+
+def numbers_from_text(config: t.Mapping[str, t.Any], schema: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """The number settings given as text, as numbers (exact Decimal; the rest is left to validation).
+
+    meltano.yml declares them `kind: string`: Meltano 4.4's `decimal` kind turns a value from an environment
+    variable into a Decimal its config writer cannot serialise, so every run would fail."""
+    converted: dict[str, t.Any] = {}
+    for key, value in config.items():
+        prop = schema.get("properties", {}).get(key)
+        if isinstance(value, str) and isinstance(prop, dict) and "number" in _types(prop):
+            try:
+                number = decimal.Decimal(value.strip())
+            except decimal.InvalidOperation:
+                continue
+            if number.is_finite():
+                converted[key] = number
+    return converted
 
 
 def unknown_settings(config: t.Mapping[str, t.Any], schema: t.Mapping[str, t.Any]) -> list[str]:

@@ -23,6 +23,7 @@ from tap_quickbooks_cdc.settings import (
     Settings,
     config_errors,
     environment_config,
+    numbers_from_text,
     parse_settings,
     read_config_files,
     unknown_settings,
@@ -145,6 +146,7 @@ class TapQuickBooksCDC(Tap):
         setting that holds a secret (the SDK's print it), and they end the run as one ConfigError line."""
         schema = self.config_jsonschema
         self.append_builtin_config(schema)
+        self._config.update(numbers_from_text(self._config, schema))  # Meltano passes them as text
         errors = config_errors(JSONSchemaValidator(schema).iter_errors(self._config), schema)
         errors += unknown_settings(self._config, schema)
         if errors and raise_errors:

@@ -128,3 +128,17 @@ def test_a_sync_reads_its_companies_from_the_file_and_needs_no_token_once_connec
     second = run_in_process(config, streams=["terms"])
     assert second.exit_code == 0
     assert {m["record"]["realm_id"] for m in second.records} == set(sim.realm_ids)
+
+
+def test_number_settings_given_as_text_are_read_as_exact_numbers() -> None:
+    # meltano.yml declares them kind string: Meltano passes an environment variable's value as text
+    config = {**BASE, "companies": [{"realm_id": "111"}], "throttle_wait_seconds": "0.5"}
+    config |= {"progress_interval_seconds": " 2.5 ", "retry_backoff_seconds": 0.25}
+    settings = TapQuickBooksCDC(config=config).settings
+    assert (settings.throttle_wait_seconds, settings.progress_interval_seconds) == (0.5, 2.5)
+    with pytest.raises(
+        ConfigError, match=r"is not of type 'number', 'null' in config\['request_timeout_seconds'\]"
+    ):
+        TapQuickBooksCDC(config={**config, "request_timeout_seconds": "soon"})
+    with pytest.raises(ConfigError, match="'progress_interval_seconds' is -1: use seconds >= 0"):
+        _ = TapQuickBooksCDC(config={**config, "progress_interval_seconds": -1}).settings
