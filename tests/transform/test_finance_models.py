@@ -137,7 +137,13 @@ def test_dbt_build_runs_every_model_and_data_test(built: Built, phase: str) -> N
     statuses = {r["unique_id"]: r["status"] for r in built.results[phase]["results"]}
     tests = [uid for uid in statuses if uid.startswith("test.")]
     assert {"success", "pass"} >= set(statuses.values()), statuses
-    for name in ("debits_equal_credits", "balance_sheet_balances", "aging_totals_equal", "net_income_equals"):
+    for name in (
+        "debits_equal_credits",
+        "running_balance_ends",
+        "balance_sheet_balances",
+        "aging_totals",
+        "net_income_equals",
+    ):
         assert any(name in uid for uid in tests), f"data test {name} did not run"
 
 
