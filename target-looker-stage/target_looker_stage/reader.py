@@ -22,6 +22,8 @@ import msgspec
 from singer_sdk.contrib.msgspec import MsgSpecReader, decoder
 from singer_sdk.singerlib.exceptions import InvalidInputLine
 
+from target_looker_stage.raw_batch import record_stream
+
 #: Deepest nesting accepted in a STATE, SCHEMA or other non-RECORD message (QBO messages nest fewer than 10
 #: levels); the copies the SDK makes of them stay well within Python's recursion limit.
 MAX_NESTING = 200
@@ -39,12 +41,18 @@ _KIND_NAMES = {dict: "an object", list: "an array", str: "a string", int: "an in
 _FIX = "the tap output is malformed (fix the tap or the file fed to the target)"
 
 
+#: ``raw_records(stream, line, number)``: True when the target took the RECORD line as bytes (its stream
+#: is on the batch-native path, ``raw_batch``); False to have it decoded into a message as usual.
+RawRecordHook = t.Callable[[str, bytes, int], bool]
+
+
 class LineReader(MsgSpecReader):
     """Decodes each line with msgspec (JSON floats -> ``Decimal``, so money stays exact)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.line_number = 0
+        self.raw_records: RawRecordHook | None = None
 
     def process_lines(
         self,
@@ -77,6 +85,9 @@ class LineReader(MsgSpecReader):
     ) -> t.Counter[str]:
         stats: Counter[str] = Counter()
         for line in lines:
+            if self.raw_records is not None and self._take_raw(line):
+                stats["RECORD"] += 1
+                continue
             message = self.deserialize_json(line)
             kind = message["type"]
             try:
@@ -86,10 +97,30 @@ class LineReader(MsgSpecReader):
             stats[kind] += 1
         return stats
 
+    def _take_raw(self, line: str | bytes) -> bool:
+        """Offer a RECORD line to ``raw_records`` as bytes (recognised by its envelope alone); any other
+        line, or one the envelope decode does not accept, is decoded fully (and reported if bad)."""
+        number = self.line_number + 1
+        if isinstance(line, str):
+            try:
+                line = line.encode()
+            except UnicodeEncodeError:
+                return False
+        if number == 1:
+            line = line.removeprefix(b"\xef\xbb\xbf")
+        stream = record_stream(line)
+        if stream is None or self.raw_records is None or not self.raw_records(stream, line, number):
+            return False
+        self.line_number = number
+        return True
+
     def deserialize_json(self, line: str | bytes) -> dict:  # type: ignore[type-arg]
         """One line -> one Singer message with a valid envelope, or InvalidInputLine (one line, no data)."""
         self.line_number += 1
-        number = self.line_number
+        return self.decode_line(line, self.line_number)
+
+    def decode_line(self, line: str | bytes, number: int) -> dict:  # type: ignore[type-arg]
+        """``deserialize_json`` for input line ``number`` (also for a line kept as bytes until its batch)."""
         if isinstance(line, bytes):
             line = line.removeprefix(b"\xef\xbb\xbf") if number == 1 else line  # a UTF-8 byte order mark
         elif number == 1:

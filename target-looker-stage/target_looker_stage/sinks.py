@@ -8,6 +8,7 @@ import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+import pyarrow as pa
 from singer_sdk.exceptions import InvalidRecord, MissingKeyPropertiesError
 from singer_sdk.helpers.conform import DatetimeErrorTreatmentEnum
 from singer_sdk.sinks import BatchSink
@@ -20,6 +21,8 @@ from target_looker_stage.arrow_batch import (
     set_sync_versions,
 )
 from target_looker_stage.errors import SchemaChangeError
+from target_looker_stage.raw_batch import FastDecoder, collapse_newest_table
+from target_looker_stage.reader import LineReader
 from target_looker_stage.schema_mapping import build_table_spec
 from target_looker_stage.stage import partition_prefix
 from target_looker_stage.table_spec import DELETED_AT_COLUMN, TableSpec
@@ -65,6 +68,12 @@ class LookerStageSink(BatchSink):
         claim_table(target, self.spec)
         self.version_column: str = target.config.get("version_column") or "SyncToken"
         self._upserts = self.spec.load_method == "upsert"
+        #: The batch-native path for this stream (``raw_batch``), or None: the SDK's per-record path.
+        self.fast: FastDecoder | None = None
+        if target.fast_path_enabled and not self.include_sdc_metadata_properties:
+            self.fast = FastDecoder.for_stream(
+                self.spec, self.schema, version_column=self.version_column, validate=self.validate_schema
+            )
         self._create_table()
 
     # _sdc_deleted_at is data (it marks deletes), so it stays even when add_record_metadata is off.
@@ -113,6 +122,18 @@ class LookerStageSink(BatchSink):
                 raise InvalidRecord(msg, record) from None
         return record
 
+    def start_batch(self, context: dict[str, Any]) -> None:
+        context["lines"] = []
+        context["line_numbers"] = []
+
+    def add_raw_record(self, line: bytes, number: int) -> None:
+        """Buffer one RECORD line as it was read (the batch-native path); counted like a processed record."""
+        context = self._pending_batch if self._pending_batch is not None else self._get_context({})
+        context["lines"].append(line)
+        context["line_numbers"].append(number)
+        self.tally_record_read()
+        self.record_counter_metric.increment()
+
     def setup(self) -> None:
         """Done at the end of ``__init__`` instead (``_create_table``): a failure is then only its one line,
         without the SDK's misleading 'Error initializing target sink' log that follows a failing setup."""
@@ -138,10 +159,19 @@ class LookerStageSink(BatchSink):
             release_and_collect(context)
 
     def _process_batch(self, context: dict[str, Any]) -> None:
+        lines: list[bytes] = context.get("lines") or []
+        if lines:
+            table = self._fast_table(lines)
+            if table is not None:
+                received = len(lines)
+                lines.clear()  # the batch is held once: as lines until here, as Arrow from here on
+                self._commit(table, received)
+                return
+            context["records"] = self._records_from_lines(lines, context["line_numbers"])
+            context["lines"] = []
         records: list[dict[str, Any]] = context.get("records") or []
         if not records:
             return
-        started = time.perf_counter()
         show_values = bool(self.config.get("log_record_values", False))
         set_sync_versions(
             records, self.version_column, self.stream_name, keys=self.key_properties, show_values=show_values
@@ -152,6 +182,46 @@ class LookerStageSink(BatchSink):
             if len(rows) < len(records):
                 self.tally_duplicate_merged(len(records) - len(rows))
         table = records_to_table(self.spec, rows, show_values=show_values)
+        context["records"] = []
+        self._commit(table, len(records))
+
+    def _fast_table(self, lines: list[bytes]) -> pa.Table | None:
+        """The batch's table by the batch-native path, or None when the per-record path must decide."""
+        if self.fast is None:
+            return None
+        table = self.fast.decode(lines)
+        if table is None:
+            return None
+        if self._upserts and any(table.column(k).null_count for k in self.spec.key_properties):
+            return None  # a null key: refused, in the per-record path's words
+        if self.spec.load_method == "upsert":
+            collapsed = collapse_newest_table(table, self.spec.key_properties)
+            if collapsed is None:
+                return None
+            if collapsed.num_rows < table.num_rows:
+                self.tally_duplicate_merged(table.num_rows - collapsed.num_rows)
+            table = collapsed
+        return table
+
+    def _records_from_lines(self, lines: list[bytes], numbers: list[int]) -> list[dict[str, Any]]:
+        """The batch through the reader and the SDK's per-record steps, exactly as if each line had been
+        decoded when read (``Target._process_record_message`` without stream maps, which the batch-native
+        path never runs with): the same records, or the same error for the first bad one."""
+        reader = self.stage_target.message_reader
+        decode = reader.decode_line if isinstance(reader, LineReader) else None
+        records = []
+        for line, number in zip(lines, numbers, strict=True):
+            message = decode(line, number) if decode is not None else reader.deserialize_json(line)
+            record = dict(message["record"])
+            self._remove_sdc_metadata_from_record(record)
+            self._validate_and_parse(record)
+            record = self.preprocess_record(record, {})
+            self._singer_validate_message(record)
+            records.append(record)
+        return records
+
+    def _commit(self, table: pa.Table, received: int) -> None:
+        started = time.perf_counter()
         files = written = 0
         # Parquet written locally, merged, and only then published: a batch the warehouse rejects is not
         # staged. A publish failing after the commit leaves no STATE either, and the replay re-merges (upserts
@@ -167,14 +237,13 @@ class LookerStageSink(BatchSink):
         finally:
             if stage is not None and prepared is not None:
                 stage.discard(prepared)
-        context["records"] = []
         self.stage_target.record_committed_batch(
             self.stream_name, rows=table.num_rows, files=files, spec=self.spec, table=table
         )
         self.logger.info(
             "Committed %d rows (%d received) of '%s': %d staged file(s), %d warehouse row(s) in %.2fs",
             table.num_rows,
-            len(records),
+            received,
             self.stream_name,
             files,
             written,
@@ -205,7 +274,8 @@ def release_and_collect(context: dict[str, Any]) -> None:
     """Drop the batch's records (the SDK keeps the drained context alive until its drain call returns), then
     run one cyclic garbage collection: the target reads its input with automatic collection paused, see
     ``reader.LineReader.process_lines``."""
-    records = context.get("records")
-    if records:
-        records.clear()
+    for name in ("records", "lines"):
+        batch = context.get(name)
+        if batch:
+            batch.clear()
     gc.collect()

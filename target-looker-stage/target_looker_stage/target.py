@@ -80,12 +80,20 @@ class TargetLookerStage(Target):
                 "looker: refresh after dbt (looker_refresh: after_transform), not at the end of the load"
             )
         self._sql_runner: SqlRunnerLoader | None = None
+        if self.fast_path_enabled and isinstance(self.message_reader, LineReader):
+            self.message_reader.raw_records = self._accept_raw_record
 
     # -- settings
     @property
     def load_method(self) -> str:
         method = str(self.config.get("load_method") or "upsert")
         return "append" if method in ("append", "append-only") else "upsert"
+
+    @property
+    def fast_path_enabled(self) -> bool:
+        """The batch-native path (``raw_batch``) runs unless records must pass the SDK's mapper one by one:
+        stream maps or flattening configured (``add_record_metadata`` is checked per sink)."""
+        return not self.config.get("stream_maps") and not self.config.get("flattening_enabled")
 
     @property
     def drain_every(self) -> int:
@@ -188,7 +196,41 @@ class TargetLookerStage(Target):
     def _handle_max_record_age(self) -> None:
         """No timer-driven drains: they would cut batches at input-independent points (module docstring)."""
 
+    def _fast_sink(self, stream: str) -> LookerStageSink | None:
+        """The stream's sink when it takes raw lines (without stream maps, a stream's sink has its name)."""
+        sink = self._sinks_active.get(stream)
+        if isinstance(sink, LookerStageSink) and sink.fast is not None and stream in self.mapper.stream_maps:
+            return sink
+        return None
+
+    def _accept_raw_record(self, stream: str, line: bytes, number: int) -> bool:
+        """The reader's hook for RECORD lines (``LineReader.raw_records``): a stream on the batch-native
+        path buffers the line; the same bookkeeping as the SDK's ``_process_record_message``."""
+        sink = self._fast_sink(stream)
+        if sink is None:
+            return False
+        sink.add_raw_record(line, number)
+        if sink.is_full:
+            self.logger.info(
+                "Target sink for '%s' is full. Current size is '%s'. Draining...", stream, sink.current_size
+            )
+            self.drain_one(sink)
+        self._records_since_drain += 1
+        self._records_read += 1
+        return True
+
     def _process_record_message(self, message_dict: dict[str, t.Any]) -> None:
+        """A decoded RECORD of a stream on the batch-native path joins its batch as a line too, so the batch
+        keeps the input order."""
+        stream = message_dict.get("stream")
+        if (
+            isinstance(stream, str)
+            and isinstance(message_dict.get("record"), dict)
+            and self._fast_sink(stream)
+        ):
+            number = getattr(self.message_reader, "line_number", 0)
+            self._accept_raw_record(stream, _STATE_ENCODER.encode(message_dict), number)
+            return
         super()._process_record_message(message_dict)
         self._records_since_drain += 1
         self._records_read += 1
