@@ -24,6 +24,7 @@ from singer_sdk.configuration._dict_config import parse_environment_config
 from singer_sdk.helpers._util import load_json
 
 from tap_quickbooks_cdc.errors import ConfigError
+from tap_quickbooks_cdc.shards import parse_shard, select
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable
@@ -75,6 +76,14 @@ CONFIG_SCHEMA: dict[str, t.Any] = th.PropertiesList(
         description=(
             "A JSON or YAML file listing companies like 'companies' (a list, or {companies: [...]}); "
             "connected companies need no refresh_token, so the file holds no secret. Adds to 'companies'."
+        ),
+    ),
+    th.Property(
+        "company_shard",
+        th.CustomType({"type": ["string", "array"], "items": {"type": "string"}}),  # "K/N" or realm IDs
+        description=(
+            'Sync only a shard of the companies: "K/N" (shard K of N by a hash of the realm ID: adding a '
+            "company moves no other) or a list of realm IDs; give each shard its own --state-id-suffix."
         ),
     ),
     th.Property(
@@ -593,7 +602,7 @@ def parse_settings(config: t.Mapping[str, t.Any]) -> Settings:
     return Settings(
         client_id=_text(config, "client_id", "set it to your Intuit app's client ID."),
         client_secret=_text(config, "client_secret", "set it to your Intuit app's client secret."),
-        companies=_companies(config),
+        companies=select(_companies(config), parse_shard(config.get("company_shard"))),
         api_base_url=str(_optional_text(config, "api_base_url", default_api)).rstrip("/"),
         token_url=str(_optional_text(config, "token_url", INTUIT_TOKEN_URL)),
         token_store=str(_optional_text(config, "token_store", DEFAULT_TOKEN_STORE)),
