@@ -25,6 +25,7 @@ from tap_quickbooks_cdc.errors import (
     CdcWindowError,
     RealmAccessError,
     RetryableError,
+    StaleObjectError,
     ThrottledError,
 )
 from tap_quickbooks_cdc.schemas import ENTITY_FOR_STREAM
@@ -38,7 +39,9 @@ THROTTLE_CODES = {"3001", "003001"}
 AUTH_CODES = {"3200", "100", "120"}
 NOT_AUTHORIZED_CODES = {"3201", "3100"}
 TRANSIENT_CODES = {"6002", "6000"}
+STALE_OBJECT_CODE = "5010"
 _JSON_DECODER = msgspec.json.Decoder(float_hook=decimal.Decimal)
+_JSON_ENCODER = msgspec.json.Encoder(decimal_format="number")  # money leaves as exact JSON numbers
 _STREAM_FOR_ENTITY = {entity: stream for stream, entity in ENTITY_FOR_STREAM.items()}
 _QUERIED_ENTITY = re.compile(r"\bfrom\s+(\w+)", re.IGNORECASE)
 
@@ -87,8 +90,17 @@ class QboClient:
 
     def get(self, path: str, params: dict[str, str]) -> dict[str, t.Any]:
         """GET a data path (e.g. "query", "cdc"); raises a RealmError subclass when it cannot succeed."""
+        return self._call(path, params, None)
+
+    def post(self, path: str, document: dict[str, t.Any]) -> dict[str, t.Any]:
+        """POST a JSON document to a data path (e.g. "batch", "invoice"), with the same retries and Fault
+        checks as `get`. Retrying a write is safe for SyncToken-checked updates: a repeat of one that did
+        commit is refused as stale (Fault 5010, `StaleObjectError`), never applied twice."""
+        return self._call(path, {}, _JSON_ENCODER.encode(document))
+
+    def _call(self, path: str, params: dict[str, str], payload: bytes | None) -> dict[str, t.Any]:
         try:
-            body = self._send_with_retries(path, params)
+            body = self._send_with_retries(path, params, payload)
         except ThrottledError as exc:
             raise ApiError(
                 self.realm_id,
@@ -115,16 +127,18 @@ class QboClient:
             details.get("wait", 0.0),
         )
 
-    def _send_authorized(self, path: str, params: dict[str, str]) -> dict[str, t.Any]:
+    def _send_authorized(
+        self, path: str, params: dict[str, str], payload: bytes | None = None
+    ) -> dict[str, t.Any]:
         """One attempt; a rejected access token gets exactly one refresh and one more try."""
         token = self._auth.access_token()
         try:
-            return self._send_once(path, params, token)
+            return self._send_once(path, params, token, payload)
         except AccessTokenRejectedError:
             self._auth.invalidate(token)
             self._logger.info("realm %s: access token rejected (401); refreshing once", self.realm_id)
         try:
-            return self._send_once(path, params, self._auth.access_token())
+            return self._send_once(path, params, self._auth.access_token(), payload)
         except AccessTokenRejectedError:
             raise RealmAccessError(
                 self.realm_id,
@@ -132,17 +146,23 @@ class QboClient:
                 "disconnected from this company; reconnect it in the Intuit app.",
             ) from None
 
-    def _send_once(self, path: str, params: dict[str, str], token: str) -> dict[str, t.Any]:
+    def _send_once(
+        self, path: str, params: dict[str, str], token: str, payload: bytes | None = None
+    ) -> dict[str, t.Any]:
         query = {**params, "minorversion": str(self._settings.minorversion)}
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        if payload is not None:
+            headers["Content-Type"] = "application/json"
         with self._limiter.slot():
             with self._count_lock:
                 self.request_count += 1
             started = time.perf_counter()
             try:
-                response = self._session.get(
+                response = self._session.request(
+                    "GET" if payload is None else "POST",
                     f"{self._base}/{path}",
                     params=query,
+                    data=payload,
                     headers=headers,
                     timeout=self._settings.request_timeout_seconds,
                 )
@@ -216,6 +236,8 @@ class QboClient:
         code = str(first.get("code", ""))
         text = f"{first.get('Message', '')} {first.get('Detail', '')}".strip()
         summary = f"Fault {code or '?'} '{text[:200]}'"
+        if code == STALE_OBJECT_CODE:
+            raise StaleObjectError(self.realm_id, f"{path} refused a stale SyncToken ({summary}).")
         if code in THROTTLE_CODES:
             raise ThrottledError(self._retry_after(response), f"{path} throttled ({summary})")
         if path == "cdc" and ("older than" in text.lower() or "changedsince" in text.lower()):

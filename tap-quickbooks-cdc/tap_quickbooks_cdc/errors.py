@@ -40,6 +40,10 @@ class ApiError(RealmError):
     """The API answered with a Fault, a malformed body, or kept failing after every retry."""
 
 
+class StaleObjectError(ApiError):
+    """QBO refused a write because its SyncToken is no longer the record's current one (Fault 5010)."""
+
+
 class CdcWindowError(ApiError):
     """changedSince lies outside CDC's look-back window."""
 

@@ -151,5 +151,11 @@ class Deduplicator:
         self._seen[record_id] = token
         return True
 
+    def seed(self, versions: t.Mapping[str, int]) -> None:
+        """Versions emitted by an earlier run (the state's `recent_versions`): not emitted again."""
+        for record_id, token in versions.items():
+            if token > self._seen.get(record_id, -1):
+                self._seen[record_id] = token
+
     def __len__(self) -> int:
         return len(self._seen)

@@ -155,6 +155,15 @@ CONFIG_SCHEMA: dict[str, t.Any] = th.PropertiesList(
         ),
     ),
     th.Property(
+        "cdc_min_interval_minutes",
+        th.NumberType,
+        default=0,
+        description=(
+            "With webhook_inbox: a run whose realm had a CDC pass less than this many minutes ago only "
+            "drains the inbox (micro-batch); 0 = every run also reads CDC."
+        ),
+    ),
+    th.Property(
         "webhook_verifier_token",
         th.StringType,
         secret=True,
@@ -257,6 +266,8 @@ class Settings:
     query_only_refresh_hours: float
     token_store_adopt: bool = False
     progress_interval_seconds: float = 10.0
+    webhook_inbox: str | None = None
+    cdc_min_interval_minutes: float = 0.0
 
     def __repr__(self) -> str:
         realms = [c.realm_id for c in self.companies]
@@ -619,4 +630,8 @@ def parse_settings(config: t.Mapping[str, t.Any]) -> Settings:
         query_only_refresh_hours=_refresh_hours(config),
         token_store_adopt=config.get("token_store_adopt") is True,
         progress_interval_seconds=_progress_interval(config),
+        webhook_inbox=_optional_text(config, "webhook_inbox", None),
+        cdc_min_interval_minutes=_non_negative(
+            config, "cdc_min_interval_minutes", 0.0, "use minutes >= 0 (0 reads CDC every run)"
+        ),
     )

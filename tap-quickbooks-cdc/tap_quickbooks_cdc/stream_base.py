@@ -29,6 +29,17 @@ from tap_quickbooks_cdc.errors import ApiError, CdcOverflowError, CdcWindowError
 from tap_quickbooks_cdc.query import read_pages
 from tap_quickbooks_cdc.records import OBSERVED_AT_KEY, make_record, parse_time, to_utc_text
 from tap_quickbooks_cdc.schemas import ENTITY_FOR_STREAM, STREAM_SCHEMAS
+from tap_quickbooks_cdc.webhook_drain import (
+    RECENT_KEY,
+    Versions,
+    WebhookDrain,
+    already_covered,
+    drain_of,
+    keep_recent,
+    recent_versions,
+    token_text,
+    token_value,
+)
 
 if t.TYPE_CHECKING:
     from collections.abc import Generator, Iterable, Iterator
@@ -174,6 +185,10 @@ class QboStream(Stream):
         self._unknown_fields: set[str] = set()
         self._fully_selected = False
         self._progress = (0.0, 0.0, 0)  # this partition's (start, last progress line, records emitted)
+        # With a webhook inbox: versions emitted at or after `_recent_floor` (None: the new cursor) this
+        # partition, kept in the state as `recent_versions` (`webhook_drain`).
+        self._recent: Versions | None = None
+        self._recent_floor: str | None = None
 
     def get_record_counter(
         self, *, endpoint: str | None = None, log_interval: float = metrics.DEFAULT_LOG_INTERVAL
@@ -253,6 +268,24 @@ class QboStream(Stream):
             self.logger.debug("%s: skipped (every realm failed)", self.name)
             return
         super().sync(context)
+        # The SDK wrote (and the writer flushed) the STATE after this stream's last record: the webhook
+        # events whose records were emitted are covered now.
+        drain = self._webhook_drain()
+        if drain is not None:
+            drain.commit(self.entity)
+
+    def _webhook_drain(self) -> WebhookDrain | None:
+        """The run's webhook drain; None without `webhook_inbox`, and in `--test` (a dry run stops after one
+        record per stream, so it must not mark events done)."""
+        if self.ABORT_AT_RECORD_COUNT is not None:
+            return None
+        tap = self._qbo_tap
+        return drain_of(
+            tap,
+            tap.settings.webhook_inbox,
+            lambda: {s.entity for s in tap.streams.values() if isinstance(s, QboStream) and s.selected},
+            self.logger,
+        )
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         realm_id = str((context or {}).get("realm_id", ""))
@@ -270,8 +303,26 @@ class QboStream(Stream):
         self._fully_selected = all(self.mask.values())
         started = time.monotonic()
         self._progress = (started, started, 0)
+        drain = self._webhook_drain()
+        old_cursor = self._partition_state(realm_id).get(CURSOR_KEY)
+        memory = recent_versions(self._partition_state(realm_id)) if drain is not None else {}
         try:
-            if not self._refresh_due(realm_id, session.server_now()):
+            drain_only = drain is not None and self._drain_only(realm_id, session.server_now())
+            reading = not drain_only and self._refresh_due(realm_id, session.server_now())
+            if drain is not None:
+                self._recent = {}
+                self._recent_floor = None if reading else str(old_cursor)
+                session.dedup(self.entity).seed({key: token_value(v[0]) for key, v in memory.items()})
+                yield from self._drain_webhooks(session, drain, str(old_cursor) if old_cursor else None)
+            if drain_only:
+                if drain is not None and drain.first_time(f"drain-only {realm_id}"):
+                    self.logger.info(
+                        "realm %s: its last CDC pass is less than %g min old (cdc_min_interval_minutes): "
+                        "this run only drains the webhook inbox",
+                        realm_id,
+                        self._qbo_tap.settings.cdc_min_interval_minutes,
+                    )
+            elif not reading:
                 self.logger.info(
                     "realm %s %s: not in CDC; last read by query less than %g h ago "
                     "(query_only_refresh_hours)",
@@ -279,17 +330,57 @@ class QboStream(Stream):
                     self.name,
                     self._qbo_tap.settings.query_only_refresh_hours,
                 )
-                return
-            yield from self._read(session)
-            cursor, now = session.cursor(), session.server_now()
+            else:
+                yield from self._read(session)
+                cursor, now = session.cursor(), session.server_now()
         except RealmError as exc:
             registry.fail(realm_id, exc)
             return
-        # Every record of this partition has been emitted: the cursor may advance.
         state = self.get_context_state(context)
-        state[CURSOR_KEY] = cursor
-        if not self.cdc_capable:
-            state[QUERIED_KEY] = to_utc_text(now)
+        if reading:
+            # Every record of this partition has been emitted: the cursor may advance.
+            state[CURSOR_KEY] = cursor
+            if not self.cdc_capable:
+                state[QUERIED_KEY] = to_utc_text(now)
+        if self._recent is not None:
+            kept = keep_recent({**memory, **self._recent}, state.get(CURSOR_KEY))
+            if kept:
+                state[RECENT_KEY] = kept
+            else:
+                state.pop(RECENT_KEY, None)
+            self._recent = None
+
+    def _drain_only(self, realm_id: str, now: datetime.datetime) -> bool:
+        """Micro-batch: the partition's last CDC pass is more recent than `cdc_min_interval_minutes`."""
+        settings = self._qbo_tap.settings
+        cursor = self._partition_state(realm_id).get(CURSOR_KEY)
+        if settings.cdc_min_interval_minutes <= 0 or not cursor:
+            return False
+        last_pass = parse_time(str(cursor)) + datetime.timedelta(seconds=settings.cdc_cursor_margin_seconds)
+        return now - last_pass < datetime.timedelta(minutes=settings.cdc_min_interval_minutes)
+
+    def _drain_webhooks(
+        self, session: RealmSession, drain: WebhookDrain, cursor: str | None
+    ) -> Iterator[dict[str, t.Any]]:
+        """The notified changes of this entity, through the same de-duplication as CDC; a version older
+        than the cursor was emitted by the pass that set it (`webhook_drain.already_covered`)."""
+        realm_id = session.realm_id
+        objects = drain.take(session.client, self.entity)
+        if objects:
+            fresh = [
+                obj
+                for obj in objects
+                if not (self.cdc_capable and already_covered(obj, realm_id, self.entity, cursor))
+            ]
+            self.logger.info(
+                "realm %s %s: %d change(s) from webhooks (%d older than the CDC cursor: already emitted)",
+                realm_id,
+                self.name,
+                len(objects),
+                len(objects) - len(fresh),
+            )
+            yield from self._emit(session, [fresh], sort=True)
+        drain.emitted(realm_id, self.entity)
 
     def _refresh_due(self, realm_id: str, now: datetime.datetime) -> bool:
         """CDC streams always read; a query-only stream re-reads once per `query_only_refresh_hours`,
@@ -359,10 +450,14 @@ class QboStream(Stream):
             if sort:
                 records.sort(key=lambda r: r["last_updated_at"] or "")
             admitted = 0
+            recent = self._recent
+            floor = (self._recent_floor or session.cursor()) if recent is not None else ""
             for record in records:
                 if dedup.admit(record):
                     session.records_emitted += 1
                     admitted += 1
+                    if recent is not None and (changed := record["last_updated_at"]) and changed >= floor:
+                        recent[record["Id"]] = [token_text(record), changed]
                     yield record
             self._report_progress(realm_id, admitted)
 
