@@ -141,7 +141,7 @@ def test_dbt_build_runs_every_model_and_data_test(built: Built, phase: str) -> N
         "debits_equal_credits",
         "running_balance_ends",
         "balance_sheet_balances",
-        "aging_totals",
+        "aging_total_equals",
         "net_income_equals",
     ):
         assert any(name in uid for uid in tests), f"data test {name} did not run"
