@@ -153,3 +153,19 @@ def test_a_run_killed_after_fetching_but_before_its_state_re_delivers_the_record
     again = run_in_process(config | {"cdc_min_interval_minutes": 60}, backfill.state, {"invoices"})
     assert versions(again, "invoices") == expected
     assert stored(receiver.inbox, [realm]) == []
+
+
+def test_a_drain_only_run_with_an_empty_inbox_sends_no_request_and_keeps_the_cursor(
+    sim: QboSimulator, receiver: Receiver, tmp_path: Path
+) -> None:
+    config = tap_config(sim, tmp_path, webhook_inbox=receiver.inbox, cdc_min_interval_minutes=60)
+    backfill = run_in_process(config, streams=STREAMS)
+    sim.update(sim.realm_ids[0], "Invoice", "2", {"PrivateNote": "not notified"})
+    sim.reset_requests()
+    quiet = run_in_process(config, backfill.state, STREAMS)
+    assert quiet.exit_code == 0
+    assert sim.data_requests() == 0
+    cursors = [p["cdc_cursor"] for s in quiet.state["bookmarks"].values() for p in s["partitions"]]
+    assert cursors == [p["cdc_cursor"] for s in backfill.state["bookmarks"].values() for p in s["partitions"]]
+    caught_up = run_in_process(config | {"cdc_min_interval_minutes": 0}, quiet.state, STREAMS)
+    assert caught_up.ids() == [("invoices", sim.realm_ids[0], "2")]  # CDC, the safety net, still sees it
