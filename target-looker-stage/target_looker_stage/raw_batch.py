@@ -65,9 +65,25 @@ class _Envelope(msgspec.Struct):
 _ENVELOPE = msgspec.json.Decoder(_Envelope)
 
 
+#: How taps written with the Singer SDK (and most others) start a RECORD line.
+_RECORD_PREFIX = b'{"type":"RECORD","stream":"'
+
+
 def record_stream(line: bytes) -> str | None:
-    """The stream of a well-formed RECORD line whose record is an object, else None (the reader then
-    decodes the line fully, and reports it if it is bad). Only the envelope is decoded."""
+    """The stream of a RECORD line whose record may be an object, else None (the reader then decodes the
+    line fully, and reports it if it is bad).
+
+    A line starting with the usual prefix is only scanned for its stream name: the batch decode checks
+    the whole line (well-formed, a ``record`` object, the same ``stream``) and hands any line it does not
+    accept to the reader's full decode, with the line's number. Other lines get an envelope-only decode."""
+    if line.startswith(_RECORD_PREFIX):
+        end = line.find(b'"', len(_RECORD_PREFIX))
+        name = line[len(_RECORD_PREFIX) : end]
+        if end > 0 and b"\\" not in name:
+            try:
+                return name.decode()
+            except UnicodeDecodeError:
+                return None
     try:
         envelope = _ENVELOPE.decode(line)
     except (msgspec.DecodeError, RecursionError):
@@ -188,7 +204,7 @@ class FastDecoder:
             rename=renames,
             forbid_unknown_fields=validate and extra is False,
         )
-        line = msgspec.defstruct("Line", [("record", record)])
+        line = msgspec.defstruct("Line", [("type", str), ("stream", str), ("record", record)])
         self._decoder = msgspec.json.Decoder(list[line])  # type: ignore[valid-type]
         self._schema = arrow_schema(spec)
 
@@ -215,6 +231,9 @@ class FastDecoder:
         try:
             decoded: list[Any] = self._decoder.decode(b"[" + b",".join(lines) + b"]")
         except (msgspec.DecodeError, RecursionError):
+            return None
+        stream = self.spec.stream_name
+        if any(d.type != "RECORD" or d.stream != stream for d in decoded):
             return None
         records: list[Any] = [d.record for d in decoded]
         del decoded

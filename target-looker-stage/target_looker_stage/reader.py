@@ -21,6 +21,7 @@ from collections import Counter
 import msgspec
 from singer_sdk.contrib.msgspec import MsgSpecReader, decoder
 from singer_sdk.singerlib.exceptions import InvalidInputLine
+from typing_extensions import override
 
 from target_looker_stage.raw_batch import record_stream
 
@@ -53,7 +54,11 @@ class LineReader(MsgSpecReader):
         super().__init__()
         self.line_number = 0
         self.raw_records: RawRecordHook | None = None
+        #: Raises the error of the first bad line kept as bytes and not yet drained, if any (so the first
+        #: bad line of the input is the one reported, as when every line is decoded when read).
+        self.check_pending: t.Callable[[], None] | None = None
 
+    @override
     def process_lines(
         self,
         file_input: t.IO[str] | None,
@@ -85,15 +90,21 @@ class LineReader(MsgSpecReader):
     ) -> t.Counter[str]:
         stats: Counter[str] = Counter()
         for line in lines:
-            if self.raw_records is not None and self._take_raw(line):
-                stats["RECORD"] += 1
-                continue
-            message = self.deserialize_json(line)
-            kind = message["type"]
             try:
-                callbacks[kind](message)
-            except RecursionError:  # a safety net: MAX_NESTING and the decoder's limit should prevent it
-                raise InvalidInputLine(_too_deep(self.line_number)) from None
+                if self.raw_records is not None and self._take_raw(line):
+                    stats["RECORD"] += 1
+                    continue
+                message = self.deserialize_json(line)
+                kind = message["type"]
+                try:
+                    callbacks[kind](message)
+                except RecursionError:  # a safety net: MAX_NESTING and the decoder's limit should prevent it
+                    raise InvalidInputLine(_too_deep(self.line_number)) from None
+            except Exception:
+                # Lines kept as bytes are checked at their drain; one of them may be bad and come earlier.
+                if self.check_pending is not None:
+                    self.check_pending()
+                raise
             stats[kind] += 1
         return stats
 
@@ -114,6 +125,7 @@ class LineReader(MsgSpecReader):
         self.line_number = number
         return True
 
+    @override
     def deserialize_json(self, line: str | bytes) -> dict:  # type: ignore[type-arg]
         """One line -> one Singer message with a valid envelope, or InvalidInputLine (one line, no data)."""
         self.line_number += 1
@@ -145,6 +157,7 @@ class LineReader(MsgSpecReader):
             raise InvalidInputLine(_too_deep(number))
         return message
 
+    @override
     def assert_line_requires(self, line_dict: dict, requires: set[str]) -> None:  # type: ignore[type-arg, override]
         """The SDK's check, worded without the message's content (it may hold customer data)."""
         missing = sorted(requires - set(line_dict))

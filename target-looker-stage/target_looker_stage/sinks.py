@@ -13,6 +13,7 @@ from singer_sdk.exceptions import InvalidRecord, MissingKeyPropertiesError
 from singer_sdk.helpers.conform import DatetimeErrorTreatmentEnum
 from singer_sdk.sinks import BatchSink
 from singer_sdk.sinks.core import BaseJSONSchemaValidator
+from typing_extensions import override
 
 from target_looker_stage.arrow_batch import (
     RecordValueError,
@@ -77,24 +78,29 @@ class LookerStageSink(BatchSink):
         self._create_table()
 
     # _sdc_deleted_at is data (it marks deletes), so it stays even when add_record_metadata is off.
+    @override
     def _remove_sdc_metadata_from_schema(self) -> None:
         properties = self.schema.setdefault("properties", {})
         for column in _SDC_COLUMNS:
             properties.pop(column, None)
         properties.setdefault(DELETED_AT_COLUMN, dict(_DELETED_AT_SCHEMA))
 
+    @override
     def _remove_sdc_metadata_from_record(self, record: dict[str, Any]) -> None:
         for column in _SDC_COLUMNS:
             record.pop(column, None)
 
+    @override
     def _after_process_record(self, context: dict[str, Any]) -> None:
         """Nothing per record. The SDK's version logs the whole batch context at DEBUG after every record:
         every record so far (customer data in the logs, and output growing with the square of the batch)."""
         _ = context
 
+    @override
     def get_validator(self) -> BaseJSONSchemaValidator | None:
         return record_validator(self.schema) if self.validate_schema else None
 
+    @override
     def _parse_timestamps_in_record(
         self, record: dict[str, Any], schema: dict[str, Any], treatment: DatetimeErrorTreatmentEnum
     ) -> None:
@@ -102,6 +108,7 @@ class LookerStageSink(BatchSink):
         there, naming stream, column and value), instead of Python parsing per record."""
         _ = (record, schema, treatment)
 
+    @override
     def _validate_and_parse(self, record: dict[str, Any]) -> dict[str, Any]:
         """Like the SDK's, but a violation is one line naming stream, key and rule (no record dump). A record
         without a key value is refused here, before its batch is staged: a null key cannot be merged."""
@@ -122,6 +129,7 @@ class LookerStageSink(BatchSink):
                 raise InvalidRecord(msg, record) from None
         return record
 
+    @override
     def start_batch(self, context: dict[str, Any]) -> None:
         context["lines"] = []
         context["line_numbers"] = []
@@ -134,6 +142,7 @@ class LookerStageSink(BatchSink):
         self.tally_record_read()
         self.record_counter_metric.increment()
 
+    @override
     def setup(self) -> None:
         """Done at the end of ``__init__`` instead (``_create_table``): a failure is then only its one line,
         without the SDK's misleading 'Error initializing target sink' log that follows a failing setup."""
@@ -146,6 +155,7 @@ class LookerStageSink(BatchSink):
         if warehouse is not None:
             warehouse.ensure_table(self.spec)
 
+    @override
     def process_batch(self, context: dict[str, Any]) -> None:
         try:
             self._process_batch(context)
@@ -207,18 +217,26 @@ class LookerStageSink(BatchSink):
         """The batch through the reader and the SDK's per-record steps, exactly as if each line had been
         decoded when read (``Target._process_record_message`` without stream maps, which the batch-native
         path never runs with): the same records, or the same error for the first bad one."""
+        return [self.record_from_line(line, number) for line, number in zip(lines, numbers, strict=True)]
+
+    def record_from_line(self, line: bytes, number: int) -> dict[str, Any]:
+        """One kept line through the reader's full decode and the SDK's per-record steps."""
         reader = self.stage_target.message_reader
-        decode = reader.decode_line if isinstance(reader, LineReader) else None
-        records = []
-        for line, number in zip(lines, numbers, strict=True):
-            message = decode(line, number) if decode is not None else reader.deserialize_json(line)
-            record = dict(message["record"])
-            self._remove_sdc_metadata_from_record(record)
-            self._validate_and_parse(record)
-            record = self.preprocess_record(record, {})
-            self._singer_validate_message(record)
-            records.append(record)
-        return records
+        if isinstance(reader, LineReader):
+            message = reader.decode_line(line, number)
+        else:
+            message = reader.deserialize_json(line)
+        record = dict(message["record"])
+        self._remove_sdc_metadata_from_record(record)
+        self._validate_and_parse(record)
+        record = self.preprocess_record(record, {})
+        self._singer_validate_message(record)
+        return record
+
+    def pending_lines(self) -> list[tuple[int, bytes]]:
+        """The kept lines of the batch still being filled, with their input line numbers."""
+        batch = self._pending_batch or {}
+        return list(zip(batch.get("line_numbers") or [], batch.get("lines") or [], strict=True))
 
     def _commit(self, table: pa.Table, received: int) -> None:
         started = time.perf_counter()

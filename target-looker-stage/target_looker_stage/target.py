@@ -26,6 +26,7 @@ from singer_sdk.exceptions import (
 )
 from singer_sdk.singerlib.exceptions import InvalidInputLine
 from singer_sdk.target_base import Target
+from typing_extensions import override
 
 from target_looker_stage.errors import LookerRefreshError, TargetError
 from target_looker_stage.looker.settings import LookerSettings, parse_looker_settings
@@ -82,6 +83,7 @@ class TargetLookerStage(Target):
         self._sql_runner: SqlRunnerLoader | None = None
         if self.fast_path_enabled and isinstance(self.message_reader, LineReader):
             self.message_reader.raw_records = self._accept_raw_record
+            self.message_reader.check_pending = self._check_pending_lines
 
     # -- settings
     @property
@@ -179,6 +181,7 @@ class TargetLookerStage(Target):
         self._pending_rows.clear()
         self._pending_files = 0
 
+    @override
     def _write_state_message(self, state: dict[str, t.Any]) -> None:
         """Relay STATE with its numbers exactly as read: the reader decodes fractions as ``Decimal`` (money
         stays exact), which the SDK's ``json.dumps`` cannot encode, so a tap's float bookmark (an epoch
@@ -189,10 +192,12 @@ class TargetLookerStage(Target):
         sys.stdout.write(line + "\n")
         sys.stdout.flush()
 
+    @override
     def _reset_max_record_age(self) -> None:
         self._finish_drain()
         super()._reset_max_record_age()
 
+    @override
     def _handle_max_record_age(self) -> None:
         """No timer-driven drains: they would cut batches at input-independent points (module docstring)."""
 
@@ -219,6 +224,19 @@ class TargetLookerStage(Target):
         self._records_read += 1
         return True
 
+    def _check_pending_lines(self) -> None:
+        """Raise the error of the first bad line kept as bytes in a batch not yet drained (in input order,
+        across streams); nothing when they are all good. Only runs when another line already failed."""
+        pending = [
+            (number, line, sink)
+            for sink in self._sinks_active.values()
+            if isinstance(sink, LookerStageSink) and sink.fast is not None
+            for number, line in sink.pending_lines()
+        ]
+        for number, line, sink in sorted(pending, key=lambda item: item[0]):
+            sink.record_from_line(line, number)
+
+    @override
     def _process_record_message(self, message_dict: dict[str, t.Any]) -> None:
         """A decoded RECORD of a stream on the batch-native path joins its batch as a line too, so the batch
         keeps the input order."""
@@ -235,11 +253,13 @@ class TargetLookerStage(Target):
         self._records_since_drain += 1
         self._records_read += 1
 
+    @override
     def _process_state_message(self, message_dict: dict[str, t.Any]) -> None:
         super()._process_state_message(message_dict)
         if self._records_since_drain >= self.drain_every:
             self.drain_all()
 
+    @override
     def process_endofpipe(self) -> None:
         super().process_endofpipe()
         if self._stage_writer is not None:
@@ -271,6 +291,7 @@ class TargetLookerStage(Target):
             self._warehouse.close()
             self._warehouse = None
 
+    @override
     def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
         """Stop without draining: records after the last relayed STATE are re-sent by the next run anyway,
         and a drain here would cut a batch at an arbitrary point."""
@@ -280,6 +301,7 @@ class TargetLookerStage(Target):
 
     # -- CLI boundary
     @classmethod
+    @override
     def invoke(  # type: ignore[override]
         cls,
         *,

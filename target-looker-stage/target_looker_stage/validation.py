@@ -22,6 +22,7 @@ from typing import Any
 import fastjsonschema
 from singer_sdk.exceptions import InvalidRecord
 from singer_sdk.sinks.core import BaseJSONSchemaValidator, JSONSchemaValidator
+from typing_extensions import override
 
 #: Keywords that describe the inside of a nested value (dropped below the top level).
 _NESTED_KEYWORDS = frozenset(
@@ -146,6 +147,7 @@ class FastJSONSchemaValidator(BaseJSONSchemaValidator):
         self._validate = fastjsonschema.compile(shallow, use_default=False, use_formats=False)
         self._accepts = type_test(shallow)
 
+    @override
     def validate(self, record: dict[str, Any]) -> None:
         if self._accepts is not None and self._accepts(record):
             return
@@ -159,6 +161,7 @@ class ValueFreeJSONSchemaValidator(JSONSchemaValidator):
     """The SDK's full validator (for schemas fastjsonschema cannot take), with errors that name the property
     and the rule but not the value: jsonschema's own messages quote it (customer data)."""
 
+    @override
     def validate(self, record: dict[str, Any]) -> None:
         try:
             super().validate(record)

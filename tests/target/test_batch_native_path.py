@@ -234,3 +234,15 @@ def test_nested_values_keep_the_json_text_the_tap_wrote() -> None:
     table = _DECODER.decode([text])
     assert table is not None
     assert table.column("Line").to_pylist() == ['[{"Amount":1.10,"Big":123456789012345678901234567890.5}]']
+
+
+def test_the_first_bad_line_is_reported_even_when_a_later_one_fails_at_once(tmp_path: Path) -> None:
+    """A kept line is checked at its drain; when a later line fails as it is read, the kept lines before it
+    are checked first, so the error is the one the per-record path reports."""
+    messages = [encode(schema_message("invoices", INVOICE_SCHEMA, INVOICE_KEYS))]
+    messages.append(encode(record_message("invoices", invoice(1))))
+    messages.append(encode(record_message("invoices", invoice(9, TotalAmt="a lot"))))
+    messages.append('{"type": "NOT_A_TYPE"}\n')
+    config = {"stage_uri": "", "warehouse_uri": f"duckdb:///{tmp_path / 'w.duckdb'}"}
+    with pytest.raises(InvalidRecord, match="'Id': '9'"):
+        run_in_process(config, messages)

@@ -34,6 +34,7 @@ from looker_sdk.rtl.auth_token import AuthToken
 from looker_sdk.rtl.requests_transport import NullAuth, RequestsTransport
 from looker_sdk.sdk.api40.methods import Looker40SDK
 from requests.adapters import HTTPAdapter
+from typing_extensions import override
 from urllib3.util.retry import Retry
 
 from target_looker_stage.looker.settings import LookerSettings
@@ -68,11 +69,13 @@ DEFAULT_RETRY = RetryPolicy()
 class LookerRetry(Retry):
     """``urllib3.Retry`` that also retries 429 on every method: a throttled request was not processed."""
 
+    @override
     def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
         if status_code == 429:
             return bool(self.total)
         return super().is_retry(method, status_code, has_retry_after)
 
+    @override
     def parse_retry_after(self, retry_after: str) -> float:
         """Also fractional seconds (``0.5``), which urllib3 would reject as an invalid header."""
         try:
@@ -143,6 +146,7 @@ class LookerCallError(Exception):
     retries: int = 0
     fields: tuple[str, ...] = field(default=())
 
+    @override
     def __str__(self) -> str:
         return self.describe()
 
@@ -252,7 +256,8 @@ class LookerTransport(RequestsTransport):
         self.auth: AuthSession | None = None
         self._prefix_length = len(settings.base_url)
 
-    def request(  # noqa: PLR0917 (the SDK's Transport signature)
+    @override
+    def request(
         self,
         method: transport.HttpMethod,
         path: str,
@@ -358,6 +363,7 @@ class CodeSettings(api_settings.ApiSettings):
         # filename "" : the SDK opens no looker.ini; env_prefix None: no LOOKERSDK_* overrides.
         super().__init__(filename="", sdk_version=looker_sdk.sdk.constants.sdk_version, env_prefix=None)
 
+    @override
     def read_config(self) -> api_settings.SettingsConfig:
         config = super().read_config()
         config["base_url"] = self._looker.base_url

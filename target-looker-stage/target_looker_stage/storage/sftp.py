@@ -19,6 +19,7 @@ from urllib.parse import unquote, urlsplit
 
 import paramiko
 from paramiko.sftp import CMD_EXTENDED
+from typing_extensions import override
 
 from target_looker_stage.errors import ConfigError, StageError
 from target_looker_stage.storage.base import FILE_MODE, FOLDER_MODE
@@ -35,6 +36,7 @@ class _UnknownHostKeyError(paramiko.SSHException):
 
 
 class _RejectUnknownHost(paramiko.MissingHostKeyPolicy):
+    @override
     def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey) -> None:
         raise _UnknownHostKeyError(hostname)
 
