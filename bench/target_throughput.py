@@ -173,7 +173,13 @@ def optional(factory: Callable[[], Any]) -> Iterator[Any]:
         context.__exit__(None, None, None)
 
 
-def benchmark(records: int, seed: int, only: set[str] | None, batch_size: int | None) -> list[Result]:
+def benchmark(
+    records: int,
+    seed: int,
+    only: set[str] | None,
+    batch_size: int | None,
+    peer_records: int | None = None,
+) -> list[Result]:
     from tests import services
 
     results: list[Result] = []
@@ -184,17 +190,22 @@ def benchmark(records: int, seed: int, only: set[str] | None, batch_size: int | 
         write_input(source, records, seed)
         size = source.stat().st_size / 1e6
         print(f"input: {records:,} records, {size:,.0f} MB, written in {time.perf_counter() - started:.1f}s")
+        peer_source, peers = source, records
+        if peer_records and peer_records < records:  # the slow peer on the first records of the same input
+            peer_source, peers = work / "peer-input.jsonl", peer_records
+            write_input(peer_source, peers, seed)
 
         def wanted(name: str) -> bool:
             return only is None or any(token.lower() in name.lower() for token in only)
 
-        def go(name: str, command: list[str] | None, note: str = "") -> None:
+        def go(name: str, command: list[str] | None, note: str = "", *, peer: bool = False) -> None:
             if not wanted(name):
                 return
+            count = peers if peer else records
             if command is None:
-                results.append(Result(name, records, None, None, note or "unavailable"))
+                results.append(Result(name, count, None, None, note or "unavailable"))
             else:
-                result = run(name, command, source, records, work)
+                result = run(name, command, peer_source if peer else source, count, work)
                 result.note = result.note or note
                 results.append(result)
             print("  " + format_row(results[-1]), flush=True)
@@ -252,7 +263,7 @@ def benchmark(records: int, seed: int, only: set[str] | None, batch_size: int | 
                         }
                         theirs |= {"default_target_schema": "meltanolabs", "activate_version": False}
                         command = [str(script), "--config", str(write_config(work, "meltanolabs", theirs))]
-                    go(MELTANOLABS_ROW, command)
+                    go(MELTANOLABS_ROW, command, peer=True)
         if wanted(JSONL_ROW):
             script = ensure_venv("target-jsonl", "target-jsonl", "target-jsonl")
             out = work / "jsonl"
@@ -262,8 +273,69 @@ def benchmark(records: int, seed: int, only: set[str] | None, batch_size: int | 
                 "--config",
                 str(write_config(work, "jsonl", {"destination_path": str(out)})),
             ]
-            go(JSONL_ROW, command if script else None)
+            go(JSONL_ROW, command if script else None, peer=True)
     return results
+
+
+E2E_ROW = "meltano run tap-quickbooks-cdc target-looker-stage"
+
+
+def end_to_end(records_per_company: int) -> Result:
+    """The whole pipeline as users run it (as ``scripts/demo.py`` drives it): the QBO simulator with one
+    company, ``meltano run`` in the ``demo`` environment with the token store, stage and DuckDB moved to a
+    temporary folder and no state written. Records are those the target read (its reader's summary line)."""
+    import os
+    import re
+
+    from tests.fakes.qbo import QboSimulator, SimConfig
+
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-e2e-") as tmp,
+        QboSimulator(SimConfig(companies=1, seed=7, records_per_company=records_per_company)) as sim,
+    ):
+        work = Path(tmp)
+        companies = [{"realm_id": r, "refresh_token": sim.current_refresh_token(r)} for r in sim.realm_ids]
+        env = {
+            **os.environ,
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+            "MELTANO_ENVIRONMENT": "demo",
+            "TAP_QUICKBOOKS_CDC_API_BASE_URL": sim.base_url,
+            "TAP_QUICKBOOKS_CDC_TOKEN_URL": sim.token_url,
+            "TAP_QUICKBOOKS_CDC_CLIENT_ID": sim.client_id,
+            "TAP_QUICKBOOKS_CDC_CLIENT_SECRET": sim.client_secret,
+            "TAP_QUICKBOOKS_CDC_COMPANIES": json.dumps(companies),
+            "TAP_QUICKBOOKS_CDC_TOKEN_STORE": str(work / "tokens.json"),
+            "TARGET_LOOKER_STAGE_STAGE_URI": str(work / "stage"),
+            "TARGET_LOOKER_STAGE_WAREHOUSE_URI": f"duckdb:///{work / 'warehouse.duckdb'}",
+        }
+        command = [
+            str(Path(sys.executable).with_name("meltano")),
+            "run",
+            "--no-state-update",
+            "--full-refresh",
+        ]
+        started = time.perf_counter()
+        completed = subprocess.run(
+            [*command, "tap-quickbooks-cdc", "target-looker-stage"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        seconds = time.perf_counter() - started
+    log = completed.stdout + completed.stderr
+    found = re.findall(
+        r"Reader 'target-looker-stage' completed processing \d+ lines of input \(\d+ schemas, (\d+) records",
+        log,
+    )
+    records = int(found[-1]) if found else 0
+    if completed.returncode != 0 or not records:
+        tail = [line for line in log.splitlines() if line.strip()][-2:]
+        return Result(E2E_ROW, records, None, None, "failed: " + " | ".join(tail)[-300:])
+    return Result(
+        E2E_ROW, records, seconds, None, f"1 simulated company, {records_per_company:,} records asked"
+    )
 
 
 def format_row(result: Result) -> str:
@@ -285,8 +357,24 @@ def main(argv: list[str] | None = None) -> int:
         nargs="*",
         help="run only destinations whose name contains one of these words (e.g. DuckDB parse)",
     )
+    parser.add_argument(
+        "--peer-records",
+        type=int,
+        default=None,
+        help="records for the slow peers (target-jsonl, meltanolabs)",
+    )
+    parser.add_argument(
+        "--e2e-records",
+        type=int,
+        default=0,
+        help="also time `meltano run tap-quickbooks-cdc target-looker-stage` on a simulated company this big",
+    )
     args = parser.parse_args(argv)
-    results = benchmark(args.records, args.seed, set(args.only) if args.only else None, args.batch_size)
+    only = set(args.only) if args.only else None
+    results = benchmark(args.records, args.seed, only, args.batch_size, args.peer_records)
+    if args.e2e_records:
+        results.append(end_to_end(args.e2e_records))
+        print("  " + format_row(results[-1]), flush=True)
     print()
     print(f"{'run':<52} {'records/s':>16} {'seconds':>9} {'peak RSS':>10}")
     for result in results:
