@@ -41,5 +41,6 @@ bench: install system-deps
 	$(BIN)/python -m bench.webhook_receiver
 
 clean:
-	@# Only what the demo, dev and the tests make: never .secrets/ (real companies' token stores) or prod paths.
-	rm -rf output/demo output/dev .meltano/run
+	@# Only what the demo, dev, the tests and shard runs make (run folders, re-made on the next run): never .secrets/
+	@# (real companies' token stores) or prod paths.
+	rm -rf output/demo output/dev .meltano/run .meltano/shards

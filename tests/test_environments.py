@@ -135,7 +135,12 @@ def test_a_prod_run_survives_make_demo_and_the_next_run_resumes_from_the_s3_stat
 
 def test_make_clean_removes_only_what_the_demo_dev_and_tests_make(tmp_path: Path) -> None:
     shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
-    made = ["output/demo/warehouse.duckdb", "output/dev/stage/x.parquet", ".meltano/run/tap/config.json"]
+    made = [
+        "output/demo/warehouse.duckdb",
+        "output/dev/stage/x.parquet",
+        ".meltano/run/tap/config.json",
+        ".meltano/shards/shard-1-of-2/run/tap/config.json",
+    ]
     kept = [
         ".secrets/qbo_tokens.json",
         ".secrets/sandbox/qbo_tokens.json",
