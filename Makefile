@@ -4,7 +4,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-PY_SOURCES := tap-quickbooks-cdc/tap_quickbooks_cdc target-looker-stage/target_looker_stage tests bench scripts
+PY_SOURCES := tap-quickbooks-cdc/tap_quickbooks_cdc target-looker-stage/target_looker_stage tests bench scripts orchestrate
 
 .PHONY: test demo install system-deps lint typecheck pytest bench clean
 

@@ -35,6 +35,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import click
 import requests
+from typing_extensions import override
 
 from tap_quickbooks_cdc.errors import QboTapError
 from tap_quickbooks_cdc.settings import (
@@ -74,6 +75,7 @@ class AppSettings:
     seeds: dict[str, str]  # realm -> seed refresh token already in config
     token_store_adopt: bool = False  # a store moved on purpose (see token_store.py)
 
+    @override
     def __repr__(self) -> str:
         return f"AppSettings(api_base_url={self.api_base_url!r}, token_store={self.token_store!r})"
 
@@ -164,6 +166,7 @@ class Grant:
     code: str
     realm_id: str
 
+    @override
     def __repr__(self) -> str:
         return f"Grant(realm_id={self.realm_id!r})"
 
@@ -214,6 +217,7 @@ class _CallbackHandler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(page)
 
+    @override
     def log_message(self, format: str, *args: t.Any) -> None:  # http.server's signature
         """Silent: the request line carries the authorization code."""
 

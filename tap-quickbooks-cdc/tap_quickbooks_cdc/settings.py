@@ -22,6 +22,7 @@ import yaml  # type: ignore[import-untyped]  # PyYAML ships no stubs
 from singer_sdk import typing as th
 from singer_sdk.configuration._dict_config import parse_environment_config
 from singer_sdk.helpers._util import load_json
+from typing_extensions import override
 
 from tap_quickbooks_cdc.errors import ConfigError
 from tap_quickbooks_cdc.shards import parse_shard, select
@@ -239,6 +240,7 @@ class Company:
         """sha256 of the seed: tells a reconnect (new seed) from a rotated token (same seed)."""
         return hashlib.sha256(self.seed_refresh_token.encode()).hexdigest()
 
+    @override
     def __repr__(self) -> str:
         return f"Company(realm_id={self.realm_id!r})"
 
@@ -269,6 +271,7 @@ class Settings:
     webhook_inbox: str | None = None
     cdc_min_interval_minutes: float = 0.0
 
+    @override
     def __repr__(self) -> str:
         realms = [c.realm_id for c in self.companies]
         return f"Settings(realms={realms}, api_base_url={self.api_base_url!r})"

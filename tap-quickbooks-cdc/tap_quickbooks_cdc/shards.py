@@ -17,6 +17,8 @@ import re
 import typing as t
 from dataclasses import dataclass
 
+from typing_extensions import override
+
 from tap_quickbooks_cdc.errors import ConfigError
 
 if t.TYPE_CHECKING:
@@ -42,6 +44,7 @@ class Shard:
             return realm_id in self.realms
         return shard_of(realm_id, self.count) == self.index
 
+    @override
     def __str__(self) -> str:
         return f"{self.index}/{self.count}" if self.count else f"[{', '.join(self.realms)}]"
 

@@ -23,6 +23,7 @@ from singer_sdk import metrics
 from singer_sdk.helpers._util import load_json, utc_now
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.streams import Stream
+from typing_extensions import override
 
 from tap_quickbooks_cdc.cdc import CDC_CAP, CDC_WINDOW_DAYS
 from tap_quickbooks_cdc.errors import ApiError, CdcOverflowError, CdcWindowError, ConfigError, RealmError
@@ -144,6 +145,7 @@ class PartitionRecordCounter(metrics.Counter):
     count of realm A was logged (at the interval, or at the end) tagged with realm B. Switching context
     first logs the count so far under the old one."""
 
+    @override
     def with_context(self, value: Context | None) -> None:
         if self.context is not None and value != self.context:
             self._pop()
@@ -154,6 +156,7 @@ class StreamSyncTimer(metrics.Timer):
     """The SDK's `sync_duration` timer covers the whole stream (every realm), so it carries no realm
     context (the SDK's tagged it with the last partition's)."""
 
+    @override
     def with_context(self, value: Context | None) -> None:
         return
 
@@ -190,6 +193,7 @@ class QboStream(Stream):
         self._recent: Versions | None = None
         self._recent_floor: str | None = None
 
+    @override
     def get_record_counter(
         self, *, endpoint: str | None = None, log_interval: float = metrics.DEFAULT_LOG_INTERVAL
     ) -> metrics.Counter:
@@ -199,6 +203,7 @@ class QboStream(Stream):
             tags[metrics.Tag.ENDPOINT] = endpoint
         return PartitionRecordCounter(metrics.Metric.RECORD_COUNT, tags, log_interval=log_interval)
 
+    @override
     def get_sync_timer(self) -> metrics.Timer:
         return StreamSyncTimer(metrics.Metric.SYNC_DURATION, {metrics.Tag.STREAM: self.name})
 
@@ -207,6 +212,7 @@ class QboStream(Stream):
         return ENTITY_FOR_STREAM[self.name]
 
     @property
+    @override
     def partitions(self) -> list[dict[str, t.Any]] | None:
         return [{"realm_id": realm_id} for realm_id in self._qbo_tap.realm_ids()] or None
 
@@ -254,12 +260,14 @@ class QboStream(Stream):
             )
         return None
 
+    @override
     def compare_start_date(self, value: str, start_date_value: str) -> str:
         """The SDK's informational starting value; `plan` decides the real lower bound (and unlike the
         SDK's version this never parses a bookmark that `realm_state_problem` has refused)."""
         return value
 
-    def sync(self, context: Context | None = None) -> None:  # type: ignore[misc]  # final only in typing
+    @override  # type: ignore[misc]  # `sync` is final only in typing
+    def sync(self, context: Context | None = None) -> None:
         """The SDK's, unless every realm has already failed this run: then the stream is skipped without a
         line (each realm's failure was its one ERROR line), so a wrong client secret is not followed by a
         screen of "skipped" and zero-count lines per stream. (`Stream.sync` is typed final; the SDK
@@ -287,6 +295,7 @@ class QboStream(Stream):
             self.logger,
         )
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         realm_id = str((context or {}).get("realm_id", ""))
         registry = self._qbo_tap.realms
@@ -508,6 +517,7 @@ class QboStream(Stream):
             del record[key]
         return record
 
+    @override
     def _generate_record_messages(
         self, record: dict[str, t.Any]
     ) -> Generator[singer.RecordMessage, None, None]:

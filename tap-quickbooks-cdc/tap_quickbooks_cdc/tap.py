@@ -14,6 +14,7 @@ from singer_sdk.helpers._util import load_json
 from singer_sdk.plugin_base import JSONSchemaValidator, _ConfigInput
 from singer_sdk.singerlib import Catalog
 from singer_sdk.tap_base import CliTestOptionValue
+from typing_extensions import override
 
 from tap_quickbooks_cdc import signals
 from tap_quickbooks_cdc.errors import ConfigError, QboTapError
@@ -49,6 +50,7 @@ class _UnsortedNoticeFilter(logging.Filter):
     """Drops the SDK's per-partition "assumed to be unsorted, not resumable" warning: this tap resumes
     from its realm cursor (`cdc_cursor`), so the notice is noise repeated for every stream and realm."""
 
+    @override
     def filter(self, record: logging.LogRecord) -> bool:
         return "progress is not resumable if interrupted" not in record.getMessage()
 
@@ -95,6 +97,7 @@ class TapQuickBooksCDC(Tap):
     def realm_ids(self) -> list[str]:
         return [company.realm_id for company in self.settings.companies]
 
+    @override
     def discover_streams(self) -> list[QboStream]:
         return [stream_type(self) for stream_type in STREAM_TYPES]
 
@@ -109,6 +112,7 @@ class TapQuickBooksCDC(Tap):
                     plan[stream.entity] = since
         return plan
 
+    @override
     def _setup_signal_handlers(self) -> None:
         """SIGTERM/SIGINT end the run with exit code 128 + signal, never between a refresh and its
         persist (`signals`); the SDK's handler would exit 0 wherever the signal lands."""
@@ -141,6 +145,7 @@ class TapQuickBooksCDC(Tap):
         if outcome is not None:
             raise RunFailedError(outcome)
 
+    @override
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         """The SDK's JSON-schema check (defaults filled in), but its messages never show the value of a
         setting that holds a secret (the SDK's print it), and they end the run as one ConfigError line."""
@@ -155,12 +160,14 @@ class TapQuickBooksCDC(Tap):
             self.logger.warning("Config validation failed: %s", "; ".join(errors))
         return errors
 
+    @override
     def load_state(self, state: dict[str, t.Any]) -> None:
         """The SDK's, once the document has the shape it reads (otherwise one ConfigError line)."""
         check_state_document(state)
         super().load_state(state)
 
     @classmethod
+    @override
     def cb_config(cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]) -> _ConfigInput:
         """`--config` files and `ENV` like the SDK's (files in order, then environment variables), but an
         unreadable or malformed file or variable is one line and exit code 1 instead of a traceback; for a
@@ -178,6 +185,7 @@ class TapQuickBooksCDC(Tap):
         return _ConfigInput(config=config, parse_env=False)
 
     @classmethod
+    @override
     def cb_discover(cls, ctx: click.Context, param: click.Option, value: bool) -> None:
         """The SDK's `--discover`, ending a bad setting with one line and exit code 1."""
         try:
@@ -187,6 +195,7 @@ class TapQuickBooksCDC(Tap):
             ctx.exit(1)
 
     @classmethod
+    @override
     def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
         """The SDK's `--test` (one record per stream), then the same summary as a sync: a bad setting or a
         failed realm ends it (and `meltano config test`) with its one-line fix and exit code 1."""
@@ -206,6 +215,7 @@ class TapQuickBooksCDC(Tap):
         ctx.exit()
 
     @classmethod
+    @override
     def invoke(  # type: ignore[override]
         cls,
         *,

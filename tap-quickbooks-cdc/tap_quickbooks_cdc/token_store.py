@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from filelock import FileLock, Timeout
+from typing_extensions import override
 
 from tap_quickbooks_cdc.errors import TokenStoreError
 from tap_quickbooks_cdc.token_rescue import Rescue, dump, rescue_paths, updated_at, write_atomic
@@ -58,6 +59,7 @@ class StoredToken:
     updated_at: str = field(default="", compare=False)
     host: str = field(default="", compare=False)
 
+    @override
     def __repr__(self) -> str:
         return f"StoredToken(seed_fingerprint={self.seed_fingerprint[:12]!r})"
 

@@ -19,6 +19,7 @@ import weakref
 import orjson
 from singer_sdk.singerlib.encoding import GenericSingerWriter
 from singer_sdk.singerlib.encoding.simple import Message, StateMessage
+from typing_extensions import override
 
 from tap_quickbooks_cdc import signals
 
@@ -47,9 +48,11 @@ class OrjsonSingerWriter(GenericSingerWriter[bytes, Message]):
         self._pending = bytearray()
         _WRITERS.add(self)
 
+    @override
     def serialize_message(self, message: Message) -> bytes:
         return orjson.dumps(message.to_dict(), default=_default, option=_OPTIONS)
 
+    @override
     def write_message(self, message: Message) -> None:
         self._pending += self.format_message(message)
         if isinstance(message, StateMessage) or len(self._pending) >= FLUSH_BYTES:

@@ -12,6 +12,7 @@ import typing as t
 from dataclasses import dataclass
 
 from singer_sdk.plugin_base import JSONSchemaValidator
+from typing_extensions import override
 
 from tap_quickbooks_cdc.errors import ConfigError
 from tap_quickbooks_cdc.settings import (
@@ -39,6 +40,7 @@ class ReceiverSettings:
     max_body_bytes: int
     realm_ids: frozenset[str]
 
+    @override
     def __repr__(self) -> str:
         return f"ReceiverSettings(realms={sorted(self.realm_ids)}, max_body_bytes={self.max_body_bytes})"
 

@@ -13,11 +13,13 @@ import sys
 import typing as t
 
 import orjson
+from typing_extensions import override
 
 
 class JsonFormatter(logging.Formatter):
     """`{"time", "level", "logger", "message", ...fields}`; an exception adds only its type and first line."""
 
+    @override
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, t.Any] = {
             "time": datetime.datetime.fromtimestamp(record.created, datetime.UTC).isoformat(
