@@ -8,6 +8,7 @@ column, never rounded. Nested values become JSON text written with exact decimal
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Hashable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -30,6 +31,7 @@ from target_looker_stage.table_spec import (
 ARROW_TYPES: dict[ColumnKind, pa.DataType] = {
     "string": pa.string(),
     "decimal": pa.decimal128(DECIMAL_PRECISION, DECIMAL_SCALE),
+    "double": pa.float64(),
     "integer": pa.int64(),
     "boolean": pa.bool_(),
     "timestamp": pa.timestamp("us", tz="UTC"),
@@ -197,6 +199,8 @@ def _column_array(
             return pa.array([_as_text(v) for v in values], pa.string())
         if kind == "decimal":
             return pa.array([_as_decimal(v) for v in values], ARROW_TYPES[kind])
+        if kind == "double":
+            return pa.array([_as_double(v) for v in values], ARROW_TYPES[kind])
         if kind in ("timestamp", "date"):
             return _temporal_array(kind, values)
         return pa.array(values, ARROW_TYPES[kind])
@@ -239,8 +243,10 @@ def _why(kind: ColumnKind) -> str:
     reasons: dict[ColumnKind, str] = {
         "decimal": (
             f"it is not a number, or needs more than {DECIMAL_SCALE} decimal places or {_MAX_INTEGER_DIGITS} "
-            "integer digits (refusing to round)"
+            "integer digits (refusing to round; for a tap's floats, not money, name the column in the "
+            "double_columns setting to store it as DOUBLE)"
         ),
+        "double": "it is not a number within the DOUBLE range",
         "timestamp": "it is not an ISO 8601 date-time (fix the tap, or declare the property a plain string)",
         "date": "it is not an ISO 8601 date (fix the tap, or declare the property a plain string)",
         "integer": "it is not an integer within 64 bits (declare the property a number)",
@@ -263,6 +269,8 @@ def _first_bad_index(kind: ColumnKind, values: list[Any]) -> int | None:
 def _column_check(kind: ColumnKind, value: Any) -> None:
     if kind == "decimal":
         pa.array([_as_decimal(value)], ARROW_TYPES[kind])
+    elif kind == "double":
+        _as_double(value)
     elif kind == "timestamp":
         pa.array([_as_timestamp(value)], ARROW_TYPES[kind])
     elif kind == "date":
@@ -299,6 +307,19 @@ def _as_decimal(value: Any) -> Decimal | int | None:
     if isinstance(value, float):
         return Decimal(repr(value))
     return Decimal(str(value))
+
+
+def _as_double(value: Any) -> float | None:
+    """The nearest DOUBLE (a column ``double_columns`` names); a number beyond its range is refused, not
+    stored as infinity."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        raise TypeError(f"{type(value).__name__} is not a number")
+    number = float(value)
+    if not math.isfinite(number):
+        raise OverflowError("outside the DOUBLE range")
+    return number
 
 
 def _as_timestamp(value: Any) -> dt.datetime | None:

@@ -137,7 +137,7 @@ def _field(name: str, kind: ColumnKind, prop: Mapping[str, Any], validate: bool)
             else tuple(c for t in (*types, "null") for c in _FIRST_BYTES.get(t, ()))
         )
         return _Field(name, kind, True, nullable, first), msgspec.Raw
-    if kind == "decimal":
+    if kind in ("decimal", "double"):
         if declared is None or not types or not types <= {"integer", "number"}:
             raise _Incompatible
         return _Field(name, kind, True, nullable), msgspec.Raw
@@ -280,6 +280,10 @@ class FastDecoder:
             if not pc.all(pc.or_(starts, is_null)).as_py():
                 return None
         text = pc.if_else(is_null, pa.scalar(None, pa.string()), text)
+        if field.kind == "double":  # Arrow's correctly rounded parse, as float() of the number's text
+            doubles = text.cast(target)
+            finite = pc.all(pc.or_kleene(pc.is_finite(doubles), pc.is_null(doubles))).as_py()
+            return doubles if finite is not False else None  # beyond the range: refused per record
         if field.kind == "decimal":
             return text.cast(target)
         return text

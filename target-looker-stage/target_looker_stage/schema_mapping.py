@@ -1,6 +1,7 @@
 """From a stream's JSON schema to its ``TableSpec``: one column per top-level property.
 
-Nested objects and arrays stay whole (``json`` kind) so dbt can unnest them; numbers are exact decimals,
+Nested objects and arrays stay whole (``json`` kind) so dbt can unnest them; numbers are exact decimals
+(DOUBLE only for a column the ``double_columns`` setting names and whose schema has no ``multipleOf``),
 integers BIGINT, ``date-time`` strings timestamps, ``date`` strings dates. ``anyOf``/``oneOf`` and
 ``["null", ...]`` unions resolve to the one non-null kind they describe, or to ``string``/``json`` when
 they mix several.
@@ -8,6 +9,7 @@ they mix several.
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import json
 import re
@@ -159,15 +161,17 @@ def _json_types(schema: Mapping[str, Any]) -> tuple[set[str], str | None]:
     return types, (formats.pop() if len(formats) == 1 else None)
 
 
-def column_kind(schema: Mapping[str, Any]) -> ColumnKind:
-    """The column kind for one property's JSON schema."""
+def column_kind(schema: Mapping[str, Any], *, double: bool = False) -> ColumnKind:
+    """The column kind for one property's JSON schema. ``double``: the ``double_columns`` setting names the
+    column, so a ``number`` becomes DOUBLE, unless its schema declares ``multipleOf`` (a step such as 0.01
+    says the value is a decimal amount: it stays exact)."""
     types, fmt = _json_types(schema)
     if not types or types & {"object", "array"}:
         return "json"
     if types <= {"integer"}:
         return "integer"
     if types <= {"integer", "number"}:
-        return "decimal"
+        return "double" if double and not _declares_step(schema) else "decimal"
     if types == {"boolean"}:
         return "boolean"
     if types == {"string"}:
@@ -179,6 +183,20 @@ def column_kind(schema: Mapping[str, Any]) -> ColumnKind:
     return "string"
 
 
+def _declares_step(schema: Mapping[str, Any]) -> bool:
+    """``multipleOf`` on the property or on one of its ``anyOf``/``oneOf`` options."""
+    options = [o for c in ("anyOf", "oneOf") for o in schema.get(c) or () if isinstance(o, Mapping)]
+    return "multipleOf" in schema or any(_declares_step(o) for o in options)
+
+
+def is_double_column(patterns: Sequence[str], stream_name: str, column: str) -> bool:
+    """Whether a ``double_columns`` pattern names the column: ``stream`` (every number column of the
+    stream) or ``stream.column``, each with ``*``/``?`` wildcards (``*`` alone: every stream), matched
+    case-sensitively like stream and property names."""
+    qualified = f"{stream_name}.{column}"
+    return any(fnmatch.fnmatchcase(stream_name, p) or fnmatch.fnmatchcase(qualified, p) for p in patterns)
+
+
 def build_table_spec(
     *,
     stream_name: str,
@@ -187,9 +205,11 @@ def build_table_spec(
     schema_name: str,
     load_method: Literal["upsert", "append"],
     hard_delete: bool,
+    double_columns: Sequence[str] = (),
 ) -> TableSpec:
     """The table for a stream. Always carries DELETED_AT_COLUMN and SYNC_VERSION_COLUMN (last), so deletes and
-    version ordering work for any tap; upsert without key properties degrades to append."""
+    version ordering work for any tap; upsert without key properties degrades to append. ``double_columns``:
+    the setting's patterns (``is_double_column``)."""
     properties: Mapping[str, Any] = schema.get("properties") or {}
     required = set(schema.get("required") or ())
     columns: list[ColumnSpec] = []
@@ -198,7 +218,8 @@ def build_table_spec(
             continue
         kind: ColumnKind = "timestamp"
         if name != DELETED_AT_COLUMN:
-            kind = column_kind(prop if isinstance(prop, Mapping) else {})
+            double = is_double_column(double_columns, stream_name, name)
+            kind = column_kind(prop if isinstance(prop, Mapping) else {}, double=double)
         columns.append(ColumnSpec(name, kind, nullable=name not in required and name not in key_properties))
     if DELETED_AT_COLUMN not in properties:
         columns.append(ColumnSpec(DELETED_AT_COLUMN, "timestamp"))

@@ -165,6 +165,17 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
         description="Delete rows whose record carries _sdc_deleted_at instead of marking them (soft delete).",
     ),
     th.Property(
+        "double_columns",
+        th.ArrayType(th.StringType),
+        default=[],
+        description=(
+            "Number columns stored as DOUBLE (float64) instead of exact DECIMAL(38,9), for other taps' "
+            "floats (0.30000000000000004, 6.02e23): patterns 'stream' or 'stream.column' with * wildcards "
+            "('*': all). A property whose schema has multipleOf stays DECIMAL. Default: none (money is never "
+            "rounded)."
+        ),
+    ),
+    th.Property(
         "version_column",
         th.StringType,
         default="SyncToken",

@@ -26,7 +26,7 @@ from target_looker_stage.raw_batch import FastDecoder, collapse_newest_table
 from target_looker_stage.reader import LineReader
 from target_looker_stage.schema_mapping import build_table_spec
 from target_looker_stage.stage import partition_prefix
-from target_looker_stage.table_spec import DELETED_AT_COLUMN, TableSpec
+from target_looker_stage.table_spec import DELETED_AT_COLUMN, LOADS_TABLE, TableSpec
 from target_looker_stage.validation import record_validator
 
 if TYPE_CHECKING:
@@ -65,6 +65,7 @@ class LookerStageSink(BatchSink):
             schema_name=target.config.get("default_target_schema") or "quickbooks",
             load_method=load_method,
             hard_delete=bool(target.config.get("hard_delete", False)),
+            double_columns=tuple(target.config.get("double_columns") or ()),
         )
         claim_table(target, self.spec)
         self.version_column: str = target.config.get("version_column") or "SyncToken"
@@ -278,6 +279,12 @@ _TABLES_IN_RUN: weakref.WeakKeyDictionary[TargetLookerStage, dict[tuple[str, str
 def claim_table(target: TargetLookerStage, spec: TableSpec) -> None:
     """Refuse a second stream whose table is one already loaded in this run (compared case-insensitively,
     as DuckDB does); across runs the table's comment does the same (``schema_mapping.check_table_owner``)."""
+    if spec.name.lower() == LOADS_TABLE:
+        msg = (
+            f"stream '{spec.stream_name}' maps to {spec.schema_name}.{spec.name}, the table where this "
+            "target records load times; rename the stream (e.g. with a stream map)"
+        )
+        raise SchemaChangeError(msg)
     claims = _TABLES_IN_RUN.setdefault(target, {})
     owner = claims.setdefault((spec.schema_name.lower(), spec.name.lower()), spec.stream_name)
     if owner != spec.stream_name:
@@ -286,6 +293,7 @@ def claim_table(target: TargetLookerStage, spec: TableSpec) -> None:
             "rename one of them (e.g. with a stream map)"
         )
         raise SchemaChangeError(msg)
+    target.note_table(spec)
 
 
 def release_and_collect(context: dict[str, Any]) -> None:

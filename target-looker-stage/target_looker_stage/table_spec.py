@@ -5,6 +5,8 @@ types per ``ColumnKind``:
 
 - ``string``    -> ``pa.string()``
 - ``decimal``   -> ``pa.decimal128(DECIMAL_PRECISION, DECIMAL_SCALE)`` (money: never float)
+- ``double``    -> ``pa.float64()``: only a ``number`` column the ``double_columns`` setting names, for other
+  taps' measurements and ratios (``0.30000000000000004``); never chosen by default
 - ``integer``   -> ``pa.int64()``
 - ``boolean``   -> ``pa.bool_()``
 - ``timestamp`` -> ``pa.timestamp("us", tz="UTC")``
@@ -17,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-ColumnKind = Literal["string", "decimal", "integer", "boolean", "timestamp", "date", "json"]
+ColumnKind = Literal["string", "decimal", "double", "integer", "boolean", "timestamp", "date", "json"]
 
 DECIMAL_PRECISION = 38
 DECIMAL_SCALE = 9
@@ -27,6 +29,19 @@ DECIMAL_SCALE = 9
 SYNC_VERSION_COLUMN = "_sdc_sync_version"
 DELETE_VERSION = 2**62
 DELETED_AT_COLUMN = "_sdc_deleted_at"
+#: The table (in each target schema) recording when each stream was last loaded: one row per stream,
+#: written after the run's data and STATE (``Warehouse.record_loads``); dbt's source freshness reads it.
+LOADS_TABLE = "_sdc_loads"
+
+
+@dataclass(frozen=True)
+class StreamLoad:
+    """One stream's successful load in this run (``rows`` may be 0: an idle incremental run is a load too)."""
+
+    stream_name: str
+    table_name: str
+    rows: int
+
 
 #: Widening that ``ensure_table`` applies in place; any other type change is a SchemaChangeError.
 WIDENINGS: frozenset[tuple[ColumnKind, ColumnKind]] = frozenset(
@@ -35,6 +50,8 @@ WIDENINGS: frozenset[tuple[ColumnKind, ColumnKind]] = frozenset(
         ("date", "timestamp"),
         ("integer", "string"),
         ("decimal", "string"),
+        ("integer", "double"),
+        ("double", "string"),
         ("boolean", "string"),
         ("date", "string"),
         ("timestamp", "string"),

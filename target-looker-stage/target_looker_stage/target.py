@@ -9,6 +9,7 @@ writes the same file names and converges to the same rows.
 
 from __future__ import annotations
 
+import datetime
 import os
 import sys
 import typing as t
@@ -28,14 +29,14 @@ from singer_sdk.singerlib.exceptions import InvalidInputLine
 from singer_sdk.target_base import Target
 from typing_extensions import override
 
-from target_looker_stage.errors import LookerRefreshError, TargetError
+from target_looker_stage.errors import LookerRefreshError, TargetError, WarehouseError
 from target_looker_stage.looker.settings import LookerSettings, parse_looker_settings
 from target_looker_stage.reader import LineReader
 from target_looker_stage.settings import CONFIG_SCHEMA
 from target_looker_stage.sinks import LookerStageSink
 from target_looker_stage.stage import StageWriter
 from target_looker_stage.storage.factory import open_storage
-from target_looker_stage.table_spec import TableSpec
+from target_looker_stage.table_spec import StreamLoad, TableSpec
 from target_looker_stage.warehouse.base import Warehouse
 from target_looker_stage.warehouse.factory import open_warehouse
 
@@ -72,6 +73,9 @@ class TargetLookerStage(Target):
         self._pending_rows: Counter[str] = Counter()
         self._pending_files = 0
         self._records_read = 0
+        #: Every stream's table in this run and the rows committed to it: LOADS_TABLE at the end.
+        self._tables: dict[str, TableSpec] = {}
+        self._run_rows: Counter[str] = Counter()
         #: Parsed once (one-line ConfigError before any input is read); the refresh runs in process_endofpipe.
         self.looker: LookerSettings = parse_looker_settings(self.config)
         if not self.looker.enabled:
@@ -145,6 +149,7 @@ class TargetLookerStage(Target):
         """Called by a sink after its batch is staged and committed (before its STATE). The opt-in SQL Runner
         load upserts the same rows through Looker here: a failure leaves no STATE; the replay repeats it."""
         self._pending_rows[stream_name] += rows
+        self._run_rows[stream_name] += rows
         self._pending_files += files
         if self.looker.sql_runner_connection and spec is not None and table is not None:
             if self._sql_runner is None:
@@ -259,9 +264,32 @@ class TargetLookerStage(Target):
         if self._records_since_drain >= self.drain_every:
             self.drain_all()
 
+    def note_table(self, spec: TableSpec) -> None:
+        """A sink's table for this run (``claim_table``): its stream's load is recorded at the end."""
+        self._tables[spec.stream_name] = spec
+
+    def _record_loads(self) -> None:
+        """After the last drain and STATE: one LOADS_TABLE row per stream whose SCHEMA arrived, its rows
+        included when it had none (an idle incremental run is a successful load, so freshness stays true to
+        the pipeline, not to how busy the company is). A run that failed earlier never gets here. A failure
+        here is a warning: the data and STATE are already committed, freshness will show the miss."""
+        if self._warehouse is None or not self._tables:
+            return
+        loaded_at = datetime.datetime.now(datetime.UTC)
+        by_schema: dict[str, list[StreamLoad]] = {}
+        for stream, spec in sorted(self._tables.items()):
+            load = StreamLoad(stream, spec.name, self._run_rows[stream])
+            by_schema.setdefault(spec.schema_name, []).append(load)
+        for schema_name, loads in by_schema.items():
+            try:
+                self._warehouse.record_loads(schema_name, loads, loaded_at)
+            except WarehouseError as exc:
+                self.logger.warning("%s; dbt source freshness will not count this run's load", exc)
+
     @override
     def process_endofpipe(self) -> None:
         super().process_endofpipe()
+        self._record_loads()
         if self._stage_writer is not None:
             manifest = self._stage_writer.write_manifest(complete=True)
             if manifest:

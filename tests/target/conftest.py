@@ -1,4 +1,5 @@
-"""Fixtures for target tests: a fresh local stage folder and DuckDB file per test."""
+"""Fixtures for target tests: a fresh local stage folder and DuckDB file per test; `warehouse`: each of DuckDB
+and PostgreSQL (tests/target/warehouses.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.target.warehouses import warehouse
+
+__all__ = ["warehouse"]
 
 
 @pytest.fixture

@@ -8,8 +8,6 @@ and every refusal is one line naming the stream and the fix, with nothing half-w
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,7 @@ from hypothesis import strategies as st
 
 from target_looker_stage.errors import SchemaChangeError
 from target_looker_stage.schema_mapping import MAX_IDENTIFIER_BYTES, table_name_for
+from target_looker_stage.table_spec import LOADS_TABLE
 from tests.services import PostgresServer
 from tests.target.singer_streams import (
     TargetRun,
@@ -31,56 +30,9 @@ from tests.target.singer_streams import (
     schema_message,
     state_message,
 )
+from tests.target.warehouses import Warehouse
 
 LONG = "a_property_name_that_is_much_longer_than_what_postgresql_keeps_of_it"  # 68 bytes
-
-
-@dataclass
-class Warehouse:
-    """One warehouse under test: its target config and a way to look at its tables afterwards."""
-
-    kind: str
-    config: dict[str, Any]
-    schema: str
-    server: PostgresServer | None = None
-    database: Path | None = None
-
-    def query(self, statement: str, parameters: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        if self.server is not None:
-            with psycopg.connect(self.server.uri, autocommit=True) as conn:
-                cursor = conn.execute(statement.replace("?", "%s").encode(), parameters)
-                return cursor.fetchall() if cursor.description else []
-        assert self.database is not None
-        if not self.database.exists():
-            return []
-        with duckdb.connect(str(self.database)) as connection:
-            return connection.execute(statement, list(parameters)).fetchall()
-
-    def tables(self) -> set[str]:
-        found = self.query(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", (self.schema,)
-        )
-        return {str(name) for (name,) in found}
-
-    def rows(self, table: str, columns: str = "*") -> list[tuple[Any, ...]]:
-        return sorted(self.query(f'SELECT {columns} FROM "{self.schema}"."{table}"'), key=repr)
-
-    def set_comment(self, table: str, comment: str) -> None:
-        self.query(f'COMMENT ON TABLE "{self.schema}"."{table}" IS \'{comment}\'')
-
-
-@pytest.fixture(params=["duckdb", "postgres"])
-def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Warehouse]:
-    stage = str(tmp_path / "stage")
-    if request.param == "duckdb":
-        database = tmp_path / "warehouse.duckdb"
-        config = {"stage_uri": stage, "warehouse_uri": f"duckdb:///{database}"}
-        yield Warehouse("duckdb", config, "quickbooks", database=database)
-        return
-    server: PostgresServer = request.getfixturevalue("postgres_server")
-    schema = f"naming_{uuid.uuid4().hex[:8]}"
-    config = {"stage_uri": stage, "warehouse_uri": server.uri, "default_target_schema": schema}
-    yield Warehouse("postgres", config, schema, server=server)
 
 
 def schema_of(*properties: str, kinds: dict[str, str] | None = None) -> dict[str, Any]:
@@ -157,7 +109,7 @@ def test_streams_whose_names_sanitise_alike_land_in_separate_tables(warehouse: W
     tables = {s: table_name_for(s) for s in streams}
     assert len(set(tables.values())) == len(streams)
     assert tables["a_b"] == "a_b"
-    assert warehouse.tables() == set(tables.values())
+    assert warehouse.tables() == {*tables.values(), LOADS_TABLE}
     for i, stream in enumerate(streams):
         assert warehouse.rows(tables[stream], "id, v") == [(1, i)]
 

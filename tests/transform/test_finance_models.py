@@ -205,3 +205,33 @@ def test_the_changes_moved_the_books(built: Built, companies: Companies) -> None
         assert before.ar_aging[TODAY] != after.ar_aging[TODAY], companies.changes[realm]
         assert before.ap_aging[TODAY] != after.ap_aging[TODAY], companies.changes[realm]
         assert before.ledger != after.ledger
+
+
+def test_source_freshness_is_the_load_time_the_target_recorded(built: Built) -> None:
+    """Every source table was loaded by the last run (its `_sdc_loads` row), so freshness passes whatever
+    QuickBooks' LastUpdatedTime says; a load 30 hours old is an error for that table alone."""
+    warehouse = built.warehouse
+    statuses = freshness(warehouse)
+    assert set(statuses.values()) == {"pass"}, statuses
+    assert "invoices" in statuses
+    loads = dict(warehouse.query("SELECT table_name, rows_loaded FROM quickbooks._sdc_loads"))
+    assert set(statuses) <= set(loads)
+    warehouse.execute(
+        "UPDATE quickbooks._sdc_loads SET loaded_at = loaded_at - INTERVAL '30 hours' "
+        "WHERE table_name = 'invoices'"
+    )
+    try:
+        statuses = freshness(warehouse)
+    finally:
+        warehouse.execute(
+            "UPDATE quickbooks._sdc_loads SET loaded_at = loaded_at + INTERVAL '30 hours' "
+            "WHERE table_name = 'invoices'"
+        )
+    assert statuses.pop("invoices") == "error"
+    assert set(statuses.values()) == {"pass"}, statuses
+
+
+def freshness(warehouse: Warehouse) -> dict[str, str]:
+    """`dbt source freshness`: source table -> pass / warn / error."""
+    found = warehouse.dbt("source", "freshness", results="sources.json", check=False)
+    return {r["unique_id"].rsplit(".", 1)[-1]: r["status"] for r in found["results"]}

@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import datetime
+
     import pyarrow as pa
 
-    from target_looker_stage.table_spec import TableSpec
+    from target_looker_stage.table_spec import StreamLoad, TableSpec
 
 
 class Warehouse(Protocol):
@@ -35,6 +38,10 @@ class Warehouse(Protocol):
         is set are deleted instead when ``spec.hard_delete``. Append: insert all.
         Returns the number of rows written.
         """
+
+    def record_loads(self, schema_name: str, loads: Sequence[StreamLoad], loaded_at: datetime) -> None:
+        """Upsert one LOADS_TABLE row per stream (stream_name, table_name, loaded_at, rows_loaded) in one
+        durable transaction, creating the table when missing. Called once at the end of a successful run."""
 
     def close(self) -> None:
         """Release the connection."""

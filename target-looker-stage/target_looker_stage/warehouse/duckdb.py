@@ -4,10 +4,11 @@ by one set-based ``MERGE`` guarded by the sync version (about 3x faster than ``I
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -20,9 +21,11 @@ from target_looker_stage.table_spec import (
     DECIMAL_PRECISION,
     DECIMAL_SCALE,
     DELETED_AT_COLUMN,
+    LOADS_TABLE,
     SYNC_VERSION_COLUMN,
     WIDENINGS,
     ColumnKind,
+    StreamLoad,
     TableSpec,
 )
 from target_looker_stage.warehouse.duckdb_memory import (
@@ -35,6 +38,7 @@ from target_looker_stage.warehouse.duckdb_memory import (
 DUCKDB_TYPES: Final[dict[ColumnKind, str]] = {
     "string": "VARCHAR",
     "decimal": f"DECIMAL({DECIMAL_PRECISION},{DECIMAL_SCALE})",
+    "double": "DOUBLE",
     "integer": "BIGINT",
     "boolean": "BOOLEAN",
     "timestamp": "TIMESTAMP WITH TIME ZONE",
@@ -348,6 +352,29 @@ class DuckDBWarehouse:
             f"WHEN NOT MATCHED THEN INSERT ({column_list}) VALUES ({', '.join(f's.{q(n)}' for n in names)})"
         )
         return removed + int(self._run(statement)[0][0])
+
+    def record_loads(self, schema_name: str, loads: Sequence[StreamLoad], loaded_at: dt.datetime) -> None:
+        table = f"{q(schema_name)}.{q(LOADS_TABLE)}"
+        with self._lock:
+            self._run(f"CREATE SCHEMA IF NOT EXISTS {q(schema_name)}")
+            self._run(
+                f"CREATE TABLE IF NOT EXISTS {table} (stream_name VARCHAR PRIMARY KEY, "
+                "table_name VARCHAR NOT NULL, loaded_at TIMESTAMP WITH TIME ZONE NOT NULL, "
+                "rows_loaded BIGINT NOT NULL)"
+            )
+            self._run("BEGIN TRANSACTION")
+            try:
+                for load in loads:
+                    self._run(
+                        f"INSERT INTO {table} VALUES (?, ?, ?, ?) ON CONFLICT (stream_name) DO UPDATE SET "
+                        "table_name = excluded.table_name, loaded_at = excluded.loaded_at, "
+                        "rows_loaded = excluded.rows_loaded",
+                        [load.stream_name, load.table_name, loaded_at, load.rows],
+                    )
+                self._run("COMMIT")
+            except BaseException:
+                self._rollback()
+                raise
 
     def close(self) -> None:
         if self._connection is not None:

@@ -8,11 +8,12 @@ ON CONFLICT (pk) DO UPDATE ... WHERE stored version IS NULL OR stored version <=
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import io
 import logging
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
@@ -30,7 +31,14 @@ from target_looker_stage.schema_mapping import (
     postgres_identifier,
     table_comment,
 )
-from target_looker_stage.table_spec import DELETED_AT_COLUMN, WIDENINGS, ColumnKind, TableSpec
+from target_looker_stage.table_spec import (
+    DELETED_AT_COLUMN,
+    LOADS_TABLE,
+    WIDENINGS,
+    ColumnKind,
+    StreamLoad,
+    TableSpec,
+)
 from target_looker_stage.warehouse import postgres_sql as q
 
 if TYPE_CHECKING:
@@ -194,6 +202,38 @@ class PostgresWarehouse:
             raise WarehouseError(
                 f"PostgreSQL at {self.display_uri} does not answer: {self._clean(str(exc))}; "
                 "check that the server is running"
+            ) from None
+
+    def record_loads(self, schema_name: str, loads: Sequence[StreamLoad], loaded_at: dt.datetime) -> None:
+        table = sql.Identifier(schema_name, LOADS_TABLE)
+        rows = sql.SQL(", ").join(
+            sql.SQL("({}, {}, {}, {})").format(
+                sql.Literal(load.stream_name),
+                sql.Literal(load.table_name),
+                sql.Literal(loaded_at),
+                sql.Literal(load.rows),
+            )
+            for load in loads
+        )
+        try:
+            conn = self._connection()
+            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema_name)))
+            conn.execute(
+                sql.SQL(
+                    "CREATE TABLE IF NOT EXISTS {} (stream_name text PRIMARY KEY, table_name text NOT NULL, "
+                    "loaded_at timestamp with time zone NOT NULL, rows_loaded bigint NOT NULL)"
+                ).format(table)
+            )
+            conn.execute(  # one statement: atomic under autocommit, committed synchronously
+                sql.SQL(
+                    "INSERT INTO {} VALUES {} ON CONFLICT (stream_name) DO UPDATE SET table_name = "
+                    "excluded.table_name, loaded_at = excluded.loaded_at, rows_loaded = excluded.rows_loaded"
+                ).format(table, rows)
+            )
+        except psycopg.Error as exc:
+            raise WarehouseError(
+                f"PostgreSQL at {self.display_uri}: cannot record the load times in "
+                f"{schema_name}.{LOADS_TABLE}: {self._clean(str(exc))}"
             ) from None
 
     def close(self) -> None:

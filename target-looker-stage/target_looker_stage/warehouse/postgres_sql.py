@@ -21,6 +21,7 @@ from target_looker_stage.table_spec import (
 PG_TYPES: Final[dict[ColumnKind, str]] = {
     "string": "text",
     "decimal": f"numeric({DECIMAL_PRECISION},{DECIMAL_SCALE})",
+    "double": "double precision",
     "integer": "bigint",
     "boolean": "boolean",
     "timestamp": "timestamp with time zone",
