@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _entities() -> list[str]:
-    from tap_quickbooks_cdc.schemas import ENTITY_FOR_STREAM
+    from tap_quickbooks_cdc.registry import ENTITY_FOR_STREAM
 
     return list(ENTITY_FOR_STREAM.values())
 

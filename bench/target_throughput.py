@@ -53,7 +53,7 @@ def write_input(path: Path, records: int, seed: int) -> None:
     import msgspec
 
     from tap_quickbooks_cdc.records import make_record
-    from tap_quickbooks_cdc.schemas import STREAM_SCHEMAS
+    from tap_quickbooks_cdc.registry import STREAM_SCHEMAS
 
     encoder = msgspec.json.Encoder(decimal_format="number")
     decoder = msgspec.json.Decoder(float_hook=__import__("decimal").Decimal)

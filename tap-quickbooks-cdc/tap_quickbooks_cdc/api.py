@@ -28,7 +28,7 @@ from tap_quickbooks_cdc.errors import (
     StaleObjectError,
     ThrottledError,
 )
-from tap_quickbooks_cdc.schemas import ENTITY_FOR_STREAM
+from tap_quickbooks_cdc.registry import STREAM_FOR_ENTITY
 
 if t.TYPE_CHECKING:
     from tap_quickbooks_cdc.auth import RealmAuth
@@ -42,7 +42,6 @@ TRANSIENT_CODES = {"6002", "6000"}
 STALE_OBJECT_CODE = "5010"
 _JSON_DECODER = msgspec.json.Decoder(float_hook=decimal.Decimal)
 _JSON_ENCODER = msgspec.json.Encoder(decimal_format="number")  # money leaves as exact JSON numbers
-_STREAM_FOR_ENTITY = {entity: stream for stream, entity in ENTITY_FOR_STREAM.items()}
 _QUERIED_ENTITY = re.compile(r"\bfrom\s+(\w+)", re.IGNORECASE)
 
 
@@ -192,8 +191,8 @@ class QboClient:
             tags[metrics.Tag.HTTP_STATUS_CODE] = status
         if path == "query" and (match := _QUERIED_ENTITY.search(params.get("query", ""))):
             tags["entity"] = match.group(1)
-            if match.group(1) in _STREAM_FOR_ENTITY:
-                tags[metrics.Tag.STREAM] = _STREAM_FOR_ENTITY[match.group(1)]
+            if match.group(1) in STREAM_FOR_ENTITY:
+                tags[metrics.Tag.STREAM] = STREAM_FOR_ENTITY[match.group(1)]
         elif "entities" in params:
             tags["entities"] = params["entities"]
         point = metrics.Point(

@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from tap_quickbooks_cdc.errors import ApiError
 from tap_quickbooks_cdc.records import changed_at, parse_time, to_utc_text
+from tap_quickbooks_cdc.registry import LIST_ENTITIES
 
 if t.TYPE_CHECKING:
     from collections.abc import Generator, Iterator
@@ -29,22 +30,6 @@ if t.TYPE_CHECKING:
 
 PAGE_SIZE = 1000
 PAGES_BUFFERED_PER_SLICE = 1
-
-# Name-list entities hide inactive rows unless the WHERE clause says `Active IN (true, false)`.
-LIST_ENTITIES = frozenset(
-    {
-        "Account",
-        "Class",
-        "Customer",
-        "Department",
-        "Employee",
-        "Item",
-        "PaymentMethod",
-        "TaxCode",
-        "Term",
-        "Vendor",
-    }
-)
 
 Page = list[dict[str, t.Any]]
 

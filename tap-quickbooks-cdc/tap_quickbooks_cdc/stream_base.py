@@ -29,7 +29,7 @@ from tap_quickbooks_cdc.cdc import CDC_CAP, CDC_WINDOW_DAYS
 from tap_quickbooks_cdc.errors import ApiError, CdcOverflowError, CdcWindowError, ConfigError, RealmError
 from tap_quickbooks_cdc.query import read_pages
 from tap_quickbooks_cdc.records import OBSERVED_AT_KEY, make_record, parse_time, to_utc_text
-from tap_quickbooks_cdc.schemas import ENTITY_FOR_STREAM, STREAM_SCHEMAS
+from tap_quickbooks_cdc.registry import STREAM_SCHEMAS, StreamFacts
 from tap_quickbooks_cdc.webhook_drain import (
     RECENT_KEY,
     Versions,
@@ -172,9 +172,6 @@ class Mode(enum.Enum):
 class QboStream(Stream):
     """One QBO entity for every configured realm."""
 
-    name: str
-    cdc_capable: t.ClassVar[bool] = True
-
     primary_keys: t.ClassVar[list[str]] = ["realm_id", "Id"]
     replication_key = "last_updated_at"
     is_sorted = False
@@ -182,8 +179,9 @@ class QboStream(Stream):
     # recursive conformance (~60% of a run's CPU) is skipped and `_emit` drops unknown top-level fields.
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
-    def __init__(self, tap: TapQuickBooksCDC) -> None:
-        super().__init__(tap, schema=STREAM_SCHEMAS[self.name])
+    def __init__(self, tap: TapQuickBooksCDC, facts: StreamFacts) -> None:
+        super().__init__(tap, schema=STREAM_SCHEMAS[facts.name], name=facts.name)
+        self.facts = facts
         self._qbo_tap = tap
         self._unknown_fields: set[str] = set()
         self._fully_selected = False
@@ -209,7 +207,12 @@ class QboStream(Stream):
 
     @property
     def entity(self) -> str:
-        return ENTITY_FOR_STREAM[self.name]
+        return self.facts.entity
+
+    @property
+    def cdc_capable(self) -> bool:
+        """Whether Intuit's CDC endpoint serves the entity (else every run queries by LastUpdatedTime)."""
+        return self.facts.cdc
 
     @property
     @override

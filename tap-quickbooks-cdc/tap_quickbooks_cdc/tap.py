@@ -19,6 +19,7 @@ from typing_extensions import override
 from tap_quickbooks_cdc import signals
 from tap_quickbooks_cdc.errors import ConfigError, QboTapError
 from tap_quickbooks_cdc.realm import RealmRegistry
+from tap_quickbooks_cdc.registry import STREAMS
 from tap_quickbooks_cdc.settings import (
     CONFIG_SCHEMA,
     Settings,
@@ -30,7 +31,6 @@ from tap_quickbooks_cdc.settings import (
     unknown_settings,
 )
 from tap_quickbooks_cdc.stream_base import Mode, QboStream, check_state_document, load_state_text
-from tap_quickbooks_cdc.streams import STREAM_TYPES
 from tap_quickbooks_cdc.writer import OrjsonSingerWriter
 
 
@@ -99,7 +99,7 @@ class TapQuickBooksCDC(Tap):
 
     @override
     def discover_streams(self) -> list[QboStream]:
-        return [stream_type(self) for stream_type in STREAM_TYPES]
+        return [QboStream(self, facts) for facts in STREAMS]
 
     def cdc_plan(self, realm_id: str) -> dict[str, str]:
         """{entity: cursor} for every selected stream that reads `realm_id` through CDC this run."""

@@ -31,8 +31,8 @@ import typing as t
 import weakref
 
 from tap_quickbooks_cdc.errors import ApiError, QboTapError
-from tap_quickbooks_cdc.query import LIST_ENTITIES
 from tap_quickbooks_cdc.records import DELETED_SYNC_TOKEN, TimeFormatError, changed_at, normalise_time
+from tap_quickbooks_cdc.registry import LIST_ENTITIES
 from tap_quickbooks_cdc.webhooks.inbox import describe, open_inbox
 
 if t.TYPE_CHECKING:

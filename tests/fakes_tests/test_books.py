@@ -312,7 +312,7 @@ def test_the_multi_ar_option_adds_a_second_receivable_account_and_departments(
 
 
 def test_the_multi_ar_records_carry_no_field_outside_intuits_reference(qbo_sim_factory: SimFactory) -> None:
-    from tap_quickbooks_cdc.schemas import ENTITY_FOR_STREAM, STREAM_SCHEMAS
+    from tap_quickbooks_cdc.registry import ENTITY_FOR_STREAM, STREAM_SCHEMAS
     from tests.tap.test_schemas import _strict, _validator, _with_sync_columns
 
     sim = qbo_sim_factory(companies=1, records_per_company=300, anchor=ANCHOR, multi_ar_departments=True)

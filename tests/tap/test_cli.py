@@ -7,7 +7,7 @@ import subprocess
 import typing as t
 from pathlib import Path
 
-from tap_quickbooks_cdc.schemas import ENTITY_FOR_STREAM
+from tap_quickbooks_cdc.registry import ENTITY_FOR_STREAM
 from tests.tap.harness import TAP_EXECUTABLE, tap_config
 
 

@@ -7,7 +7,7 @@ import datetime
 import typing as t
 from pathlib import Path
 
-from tap_quickbooks_cdc.schemas import ENTITY_FOR_STREAM
+from tap_quickbooks_cdc.registry import ENTITY_FOR_STREAM
 from tests.tap.harness import run_in_process, tap_config
 
 if t.TYPE_CHECKING:

@@ -17,7 +17,8 @@ from typing import Any
 import jsonschema  # type: ignore[import-untyped,unused-ignore]
 import pytest
 
-from tap_quickbooks_cdc.schemas import ENTITY_FOR_STREAM, STREAM_SCHEMAS, build_schema
+from tap_quickbooks_cdc.registry import ENTITY_FOR_STREAM, STREAM_SCHEMAS
+from tap_quickbooks_cdc.schemas import build_schema
 from tap_quickbooks_cdc.schemas.common import strings
 from tests.fakes.qbo import iter_entity_records
 

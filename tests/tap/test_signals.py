@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tap_quickbooks_cdc import signals
-from tap_quickbooks_cdc.schemas import ENTITY_FOR_STREAM
+from tap_quickbooks_cdc.registry import ENTITY_FOR_STREAM
 from tap_quickbooks_cdc.token_store import FileTokenStore
 from tests.tap.harness import TAP_EXECUTABLE, catalog_selecting, parse_messages, run_subprocess, tap_config
 

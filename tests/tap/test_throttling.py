@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tap_quickbooks_cdc.schemas import ENTITY_FOR_STREAM
+from tap_quickbooks_cdc.registry import ENTITY_FOR_STREAM
 from tests.tap.harness import run_in_process, tap_config
 
 FAULTS = [
