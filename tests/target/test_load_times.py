@@ -61,6 +61,26 @@ def test_a_failed_run_records_no_load(warehouse: Warehouse, tmp_path: Path) -> N
     assert loads(warehouse) == first
 
 
+def test_a_run_whose_warehouse_write_fails_records_no_load(warehouse: Warehouse, tmp_path: Path) -> None:
+    """The records pass the target's checks but the warehouse refuses their transaction (a NOT NULL put on
+    the table behind the target's back), so nothing of the run is committed: neither the failed stream nor
+    the idle one in the same run gets a newer load time."""
+    assert (
+        run_target(
+            warehouse.config, run({"invoices": [{"id": 1, "name": "a"}], "terms": []}), workdir=tmp_path
+        ).returncode
+        == 0
+    )
+    first = loads(warehouse)
+    warehouse.query(f'ALTER TABLE "{warehouse.schema}".invoices ALTER COLUMN name SET NOT NULL')
+    failed = run_target(warehouse.config, run({"invoices": [{"id": 2}], "terms": []}), workdir=tmp_path)
+    assert failed.returncode == 1, failed.stderr
+    assert "Traceback" not in failed.stderr
+    assert "null" in failed.stderr.lower(), failed.stderr
+    assert warehouse.rows("invoices", "id") == [(1,)]
+    assert loads(warehouse) == first
+
+
 def test_a_stream_named_like_the_load_table_is_refused(warehouse: Warehouse, tmp_path: Path) -> None:
     done = run_target(warehouse.config, run({"_SDC_loads": [{"id": 1}]}), workdir=tmp_path)
     assert done.returncode == 1
