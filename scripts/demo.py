@@ -23,6 +23,7 @@ from typing import Any
 import duckdb
 
 from scripts.demo_finance import finance_summary
+from target_looker_stage.table_spec import LOADS_TABLE
 from tests.fakes.qbo import QboSimulator, SimConfig
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -113,7 +114,9 @@ def snapshot() -> Snapshot:
     rows: Snapshot = {}
     with duckdb.connect(str(WAREHOUSE), read_only=True) as con:
         tables = con.execute(
-            "select table_name from information_schema.tables where table_schema = ? order by 1", [RAW_SCHEMA]
+            "select table_name from information_schema.tables where table_schema = ? and table_name <> ? "
+            "order by 1",
+            [RAW_SCHEMA, LOADS_TABLE],
         ).fetchall()
         for (table,) in tables:
             query = (
@@ -203,8 +206,9 @@ def summarize(
         tables = [
             t
             for (t,) in con.execute(
-                "select table_name from information_schema.tables where table_schema = ? order by 1",
-                [RAW_SCHEMA],
+                "select table_name from information_schema.tables where table_schema = ? and table_name <> ? "
+                "order by 1",
+                [RAW_SCHEMA, LOADS_TABLE],
             ).fetchall()
         ]
         live_rows: dict[str, dict[str, int]] = {}

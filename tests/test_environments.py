@@ -18,6 +18,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from target_looker_stage.table_spec import LOADS_TABLE
 from tests.fakes.qbo import QboSimulator, SimConfig
 from tests.services import S3Server, run_s3_server
 
@@ -82,7 +83,9 @@ def warehouse_rows(pg: Any) -> dict[str, int]:
         tables = [
             t
             for (t,) in conn.execute(
-                "select table_name from information_schema.tables where table_schema = %s", [SCHEMA]
+                "select table_name from information_schema.tables "
+                "where table_schema = %s and table_name <> %s",
+                [SCHEMA, LOADS_TABLE],
             )
         ]
         counts: dict[str, int] = {}
