@@ -39,6 +39,7 @@ bench: install system-deps
 	$(BIN)/python -m bench.target_throughput
 	$(BIN)/python -m bench.looker_refresh
 	$(BIN)/python -m bench.webhook_receiver
+	$(BIN)/python -m bench.companies_parallel
 
 clean:
 	@# Only what the demo, dev, the tests and shard runs make (run folders, re-made on the next run): never .secrets/

@@ -78,7 +78,22 @@ class CdcCoordinator:
         self._cache: dict[str, list[dict[str, t.Any]]] | None = None
         self._cached_since: dict[str, str] = {}
         self._window_error: CdcWindowError | None = None
+        self._prefetch_error: BaseException | None = None
         self.requests = 0
+
+    def prefetch(self) -> None:
+        """Make the shared request now (a worker of `parallel.RealmPool`), for the streams' later `take`s.
+        Nothing when no stream of the realm reads CDC this run; an error is kept and raised by the first
+        `take`, where the sequential run would have met it."""
+        try:
+            plan = self._plan()
+            if plan and self._cache is None:
+                entity, since = min(plan.items(), key=lambda item: item[1])
+                self._fetch_shared(entity, since)
+        except CdcWindowError as exc:
+            self._window_error = exc
+        except BaseException as exc:
+            self._prefetch_error = exc
 
     def _request(self, entities: list[str], since: str) -> dict[str, list[dict[str, t.Any]]]:
         self.requests += 1
@@ -97,6 +112,9 @@ class CdcCoordinator:
 
     def take(self, entity: str, since: str) -> Iterator[list[dict[str, t.Any]]]:
         """Yield batches of `entity`'s objects changed at or after `since` (UTC bookmark text)."""
+        if self._prefetch_error is not None:
+            error, self._prefetch_error = self._prefetch_error, None
+            raise error
         if self._window_error is not None:  # asked once for all entities: do not ask again per stream
             raise self._window_error
         if self._cache is None:

@@ -27,6 +27,7 @@ from typing_extensions import override
 
 from tap_quickbooks_cdc.cdc import CDC_CAP, CDC_WINDOW_DAYS
 from tap_quickbooks_cdc.errors import ApiError, CdcOverflowError, CdcWindowError, ConfigError, RealmError
+from tap_quickbooks_cdc.parallel import PagePrefetch
 from tap_quickbooks_cdc.query import read_pages
 from tap_quickbooks_cdc.records import OBSERVED_AT_KEY, make_record, parse_time, to_utc_text
 from tap_quickbooks_cdc.registry import STREAM_SCHEMAS, StreamFacts
@@ -190,6 +191,7 @@ class QboStream(Stream):
         # partition, kept in the state as `recent_versions` (`webhook_drain`).
         self._recent: Versions | None = None
         self._recent_floor: str | None = None
+        self._pages: PagePrefetch | None = None  # this stream's query reads running ahead (`parallel`)
 
     @override
     def get_record_counter(
@@ -275,15 +277,41 @@ class QboStream(Stream):
         line (each realm's failure was its one ERROR line), so a wrong client secret is not followed by a
         screen of "skipped" and zero-count lines per stream. (`Stream.sync` is typed final; the SDK
         offers no hook before its per-stream lines, and `Tap.sync_all` is final too.)"""
-        if context is None and self._qbo_tap.realms.all_failed(self._qbo_tap.realm_ids()):
+        tap = self._qbo_tap
+        if context is None and tap.realms.all_failed(tap.realm_ids()):
             self.logger.debug("%s: skipped (every realm failed)", self.name)
             return
-        super().sync(context)
+        tap.prefetch_cdc(self)
+        self._pages = self._start_query_reads()
+        try:
+            super().sync(context)
+        finally:
+            self._pages.close()
+            self._pages = None
         # The SDK wrote (and the writer flushed) the STATE after this stream's last record: the webhook
         # events whose records were emitted are covered now.
         drain = self._webhook_drain()
         if drain is not None:
             drain.commit(self.entity)
+
+    def _start_query_reads(self) -> PagePrefetch:
+        """This stream's query reads of the realms that will read by query, started in the run's pool
+        (`parallel`); a realm the main thread then reads differently just drops its read."""
+        tap = self._qbo_tap
+        pages = PagePrefetch(tap.pool)
+        for realm_id in tap.parallel_realms(self):
+            session = tap.realms.session(realm_id)
+            now = session.server_now()
+            if not self._refresh_due(realm_id, now):
+                continue
+            mode, since = self.plan(realm_id, now)
+            if mode is not Mode.CDC:  # a backfill, or a query by LastUpdatedTime
+                pages.start(session, self.entity, since, self._query_parallelism())
+        return pages
+
+    def _query_parallelism(self) -> int:
+        """Time slices read at once within one realm's query (its budget allows 10 requests at a time)."""
+        return max(1, min(3, self._qbo_tap.settings.max_concurrent_requests - 1))
 
     def _webhook_drain(self) -> WebhookDrain | None:
         """The run's webhook drain; None without `webhook_inbox`, and in `--test` (a dry run stops after one
@@ -442,8 +470,10 @@ class QboStream(Stream):
         self.logger.info(
             "realm %s %s: %s from %s", session.realm_id, self.name, mode.value, since or "the start"
         )
-        parallel = max(1, min(3, self._qbo_tap.settings.max_concurrent_requests - 1))
-        yield from self._emit(session, read_pages(session.client, self.entity, since, parallel=parallel))
+        pages = self._pages.take(session.realm_id, since) if self._pages is not None else None
+        if pages is None:
+            pages = read_pages(session.client, self.entity, since, parallel=self._query_parallelism())
+        yield from self._emit(session, pages)
 
     def _emit(
         self, session: RealmSession, batches: Iterable[list[dict[str, t.Any]]], *, sort: bool = False

@@ -18,6 +18,7 @@ from typing_extensions import override
 
 from tap_quickbooks_cdc import signals
 from tap_quickbooks_cdc.errors import ConfigError, QboTapError
+from tap_quickbooks_cdc.parallel import RealmPool
 from tap_quickbooks_cdc.realm import RealmRegistry
 from tap_quickbooks_cdc.registry import STREAMS
 from tap_quickbooks_cdc.settings import (
@@ -30,7 +31,13 @@ from tap_quickbooks_cdc.settings import (
     read_config_files,
     unknown_settings,
 )
-from tap_quickbooks_cdc.stream_base import Mode, QboStream, check_state_document, load_state_text
+from tap_quickbooks_cdc.stream_base import (
+    Mode,
+    QboStream,
+    check_state_document,
+    load_state_text,
+    realm_state_problem,
+)
 from tap_quickbooks_cdc.writer import OrjsonSingerWriter
 
 
@@ -83,6 +90,7 @@ class TapQuickBooksCDC(Tap):
     name = "tap-quickbooks-cdc"
     config_jsonschema = CONFIG_SCHEMA
     message_writer_class = OrjsonSingerWriter
+    _cdc_prefetched = False
 
     @cached_property
     def settings(self) -> Settings:
@@ -93,6 +101,35 @@ class TapQuickBooksCDC(Tap):
     def realms(self) -> RealmRegistry:
         """Per-realm sessions for this run."""
         return RealmRegistry(self.settings, self.logger, self.cdc_plan)
+
+    @cached_property
+    def pool(self) -> RealmPool:
+        """The workers that wait on Intuit for several companies at once (`parallel`)."""
+        return RealmPool(self.settings.max_parallel_companies)
+
+    def parallel_realms(self, stream: QboStream) -> list[str]:
+        """The realms whose network work may run ahead in the pool: none when the run is sequential, a
+        `--test` dry run, or webhooks decide what a realm reads; else those not failed whose state is sound
+        (the main thread reports the others when it reaches them)."""
+        settings = self.settings
+        if settings.max_parallel_companies <= 1 or stream.ABORT_AT_RECORD_COUNT is not None:
+            return []
+        if settings.webhook_inbox:
+            return []
+        return [
+            realm_id
+            for realm_id in self.realm_ids()
+            if self.realms.session(realm_id).failure is None
+            and realm_state_problem(self.state, realm_id) is None
+        ]
+
+    def prefetch_cdc(self, stream: QboStream) -> None:
+        """Once per run, before the first stream: every realm's shared CDC request, in the pool."""
+        if self._cdc_prefetched:
+            return
+        self._cdc_prefetched = True
+        sessions = [self.realms.session(realm_id) for realm_id in self.parallel_realms(stream)]
+        self.pool.run_all([session.cdc.prefetch for session in sessions])
 
     def realm_ids(self) -> list[str]:
         return [company.realm_id for company in self.settings.companies]
@@ -138,6 +175,7 @@ class TapQuickBooksCDC(Tap):
 
     def finish_run(self) -> None:
         """Log the per-realm summary and the run's totals; raise RunFailedError if any realm failed."""
+        self.pool.close()
         for line in self.realms.summary_lines():
             self.logger.info("summary: %s", line)
         self.logger.info("totals: %s", self.realms.totals_line())

@@ -27,6 +27,7 @@ import random
 import secrets
 import socket
 import tempfile
+import threading
 import time
 import typing as t
 from dataclasses import dataclass, field
@@ -206,6 +207,11 @@ def _parse(text: str | bytes, where: str) -> dict[str, t.Any]:
     return payload
 
 
+#: Serialises token-store transactions between the threads of one process (the file lock serialises
+#: processes; whether it also excludes threads depends on filelock's thread-local mode, so this says it).
+_THREADS = threading.RLock()
+
+
 def _acquire(lock: FileLock, where: str) -> None:
     try:
         lock.acquire()
@@ -345,16 +351,17 @@ class FileTokenStore:
                 f"Cannot create token store folder {self.path.parent} ({exc.strerror}): "
                 "set 'token_store' to a writable path."
             ) from None
-        _acquire(self._lock, str(self.path))
-        try:
-            self._drop_leftovers()
-            slot = _FileSlot(self, realm_id)
+        with _THREADS:  # realms refreshed by parallel workers of one run (`parallel`) take turns too
+            _acquire(self._lock, str(self.path))
             try:
-                yield slot
+                self._drop_leftovers()
+                slot = _FileSlot(self, realm_id)
+                try:
+                    yield slot
+                finally:
+                    slot.close()
             finally:
-                slot.close()
-        finally:
-            self._lock.release()
+                self._lock.release()
 
     def _drop_leftovers(self) -> None:
         """Temp files of a run killed mid-write (only the lock holder writes here, and that is us)."""
@@ -510,11 +517,12 @@ class S3TokenStore:
 
     @contextlib.contextmanager
     def transaction(self, realm_id: str) -> Iterator[TokenSlot]:
-        _acquire(self._lock, self.url)
-        try:
-            yield _S3Slot(self, realm_id)
-        finally:
-            self._lock.release()
+        with _THREADS:
+            _acquire(self._lock, self.url)
+            try:
+                yield _S3Slot(self, realm_id)
+            finally:
+                self._lock.release()
 
 
 class _S3Slot:
