@@ -143,6 +143,12 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
         ),
     ),
     th.Property(
+        "postgres_connect_timeout",
+        th.IntegerType,
+        default=10,
+        description="Seconds to wait for a PostgreSQL connection before the run fails with one line.",
+    ),
+    th.Property(
         "default_target_schema",
         th.StringType,
         default="quickbooks",
