@@ -27,6 +27,15 @@ def sync(sim: t.Any, tmp_path: Path, **settings: t.Any) -> RunResult:
     return result
 
 
+def without_cursors(state: dict[str, t.Any]) -> dict[str, t.Any]:
+    """The state without `cdc_cursor` (Intuit's clock at the run's first response: runs a second apart
+    differ) - the bookmarks the records set are compared."""
+    return {
+        stream: [{k: v for k, v in p.items() if k != "cdc_cursor"} for p in bookmark.get("partitions", [])]
+        for stream, bookmark in state.get("bookmarks", {}).items()
+    }
+
+
 def messages(result: RunResult) -> list[tuple[str, dict[str, t.Any]]]:
     return [(m["stream"], m["record"]) for m in result.records]
 
@@ -42,7 +51,7 @@ def test_the_fast_record_path_emits_what_the_sdk_path_emits(
     monkeypatch.setattr(QboStream, "_generate_record_messages", Stream._generate_record_messages)
     sdk = sync(sim, tmp_path / "sdk", **settings)
     assert messages(fast) == messages(sdk)
-    assert fast.state == sdk.state
+    assert without_cursors(fast.state) == without_cursors(sdk.state)
     streams = {stream for stream, _ in messages(fast)}
     records = [record for _, record in messages(fast)]
     if "stream_maps" in settings:  # the maps really ran
