@@ -122,6 +122,19 @@ def test_a_batch_is_cut_into_parts_of_at_most_the_budget_where_its_large_values_
     assert parts_by_size(rows, budget=10**9) == [rows]
 
 
+def test_a_batch_with_json_columns_is_cut_into_parts_by_the_length_of_its_json_text() -> None:
+    """The warehouse hands DuckDB nested values as Arrow's JSON type; a batch over the budget (for example
+    50,000 invoices against the default 1 GB limit) used to stop the run with a traceback here."""
+    bodies = pa.array(['{"n": "' + "x" * n + '"}' for n in (10, 3_000, 3_000, 10)], pa.string())
+    rows = pa.table(
+        {"id": [0, 1, 2, 3], "body": pa.ExtensionArray.from_storage(pa.json_(pa.string()), bodies)}
+    )
+
+    parts = parts_by_size(rows, budget=4_000)
+
+    assert [part["id"].to_pylist() for part in parts] == [[0, 1], [2, 3]]
+
+
 def test_duckdb_memory_settings_are_read_in_its_units() -> None:
     assert memory_bytes("152.5 MiB") == int(152.5 * 2**20)
     assert memory_bytes("1.3 GiB") == int(1.3 * 2**30)

@@ -71,7 +71,8 @@ def parts_by_size(rows: pa.Table, budget: int) -> list[pa.Table]:
     sizes = pa.array([0] * rows.num_rows, pa.int64())
     for column in rows.columns:
         values = column
-        if isinstance(column.type, pa.ExtensionType):  # Arrow JSON: measure its text
+        # Arrow's JSON is a canonical extension type (a BaseExtensionType, not a pa.ExtensionType): its text
+        if isinstance(column.type, pa.BaseExtensionType):
             values = pa.chunked_array([chunk.storage for chunk in column.chunks], column.type.storage_type)
         if pa.types.is_string(values.type) or pa.types.is_binary(values.type):
             lengths = pc.fill_null(pc.binary_length(values), 0).cast(pa.int64())
