@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import time
 import weakref
@@ -240,6 +241,11 @@ class LookerStageSink(BatchSink):
         return list(zip(batch.get("line_numbers") or [], batch.get("lines") or [], strict=True))
 
     def _commit(self, table: pa.Table, received: int) -> None:
+        """Hand the decoded batch to the target's commit thread (``commit_pipeline``): this thread goes on
+        reading the next batch while it is staged and merged; its STATE waits for the commit."""
+        self.stage_target.commits.submit(functools.partial(self._commit_now, table, received))
+
+    def _commit_now(self, table: pa.Table, received: int) -> None:
         started = time.perf_counter()
         files = written = 0
         # Parquet written locally, merged, and only then published: a batch the warehouse rejects is not

@@ -29,6 +29,7 @@ from singer_sdk.singerlib.exceptions import InvalidInputLine
 from singer_sdk.target_base import Target
 from typing_extensions import override
 
+from target_looker_stage.commit_pipeline import CommitPipeline
 from target_looker_stage.errors import LookerRefreshError, TargetError, WarehouseError
 from target_looker_stage.looker.settings import LookerSettings, parse_looker_settings
 from target_looker_stage.reader import LineReader
@@ -85,9 +86,12 @@ class TargetLookerStage(Target):
                 "looker: refresh after dbt (looker_refresh: after_transform), not at the end of the load"
             )
         self._sql_runner: SqlRunnerLoader | None = None
-        if self.fast_path_enabled and isinstance(self.message_reader, LineReader):
-            self.message_reader.raw_records = self._accept_raw_record
+        #: Batches are staged and merged here, behind the reading of the next one; STATE follows them.
+        self.commits = CommitPipeline()
+        if isinstance(self.message_reader, LineReader):
             self.message_reader.check_pending = self._check_pending_lines
+            if self.fast_path_enabled:
+                self.message_reader.raw_records = self._accept_raw_record
 
     # -- settings
     @property
@@ -177,7 +181,7 @@ class TargetLookerStage(Target):
         )
 
     def _finish_drain(self) -> None:
-        self._records_since_drain = 0
+        """Runs on the commit thread, after the drain's batches are committed."""
         if not self._pending_rows:
             return
         if self._stage_writer is not None:
@@ -191,16 +195,39 @@ class TargetLookerStage(Target):
         """Relay STATE with its numbers exactly as read: the reader decodes fractions as ``Decimal`` (money
         stays exact), which the SDK's ``json.dumps`` cannot encode, so a tap's float bookmark (an epoch
         ``1700000000.123``) would crash every run after its commit and no STATE would ever be emitted."""
-        self._finish_drain()
+        self._records_since_drain = 0
         line = _STATE_ENCODER.encode(state).decode()
-        self.logger.debug("Emitting completed target state %s", line)
-        sys.stdout.write(line + "\n")
-        sys.stdout.flush()
+
+        def emit() -> None:  # on the commit thread, after the batches submitted before it
+            self._finish_drain()
+            self.logger.debug("Emitting completed target state %s", line)
+            sys.stdout.write(line + "\n")
+            sys.stdout.flush()
+
+        self.commits.submit(emit, batch=False)
 
     @override
     def _reset_max_record_age(self) -> None:
-        self._finish_drain()
+        self._records_since_drain = 0
+        self.commits.submit(self._finish_drain, batch=False)
         super()._reset_max_record_age()
+
+    # A SCHEMA may create or alter a table, and ACTIVATE_VERSION/BATCH act on one: the batches before it are
+    # committed first (and an error among them is reported first, as the earlier input).
+    @override
+    def _process_schema_message(self, message_dict: dict[str, t.Any]) -> None:
+        self.commits.barrier()
+        super()._process_schema_message(message_dict)
+
+    @override
+    def _process_activate_version_message(self, message_dict: dict[str, t.Any]) -> None:
+        self.commits.barrier()
+        super()._process_activate_version_message(message_dict)
+
+    @override
+    def _process_batch_message(self, message_dict: dict[str, t.Any]) -> None:
+        self.commits.barrier()
+        super()._process_batch_message(message_dict)
 
     @override
     def _handle_max_record_age(self) -> None:
@@ -231,7 +258,9 @@ class TargetLookerStage(Target):
 
     def _check_pending_lines(self) -> None:
         """Raise the error of the first bad line kept as bytes in a batch not yet drained (in input order,
-        across streams); nothing when they are all good. Only runs when another line already failed."""
+        across streams); nothing when they are all good. Only runs when another line already failed. A batch
+        that failed on the commit thread came from earlier input still: its error is raised first."""
+        self.commits.barrier()
         pending = [
             (number, line, sink)
             for sink in self._sinks_active.values()
@@ -288,7 +317,12 @@ class TargetLookerStage(Target):
 
     @override
     def process_endofpipe(self) -> None:
-        super().process_endofpipe()
+        try:
+            super().process_endofpipe()
+        except Exception:
+            self.commits.barrier()  # an earlier batch's commit error comes first
+            raise
+        self.commits.barrier()
         self._record_loads()
         if self._stage_writer is not None:
             manifest = self._stage_writer.write_manifest(complete=True)
@@ -311,6 +345,7 @@ class TargetLookerStage(Target):
         )
 
     def close(self) -> None:
+        self.commits.close()
         if self._stage_writer is not None:
             self._stage_writer.storage.close()
             self._stage_writer.close()
@@ -324,6 +359,7 @@ class TargetLookerStage(Target):
         """Stop without draining: records after the last relayed STATE are re-sent by the next run anyway,
         and a drain here would cut a batch at an arbitrary point."""
         _ = frame
+        self.commits.abandon()  # the running commit ends; queued batches and STATE are dropped
         self.logger.warning("Signal %d: stopping; records after the last STATE will be re-read", signum)
         sys.exit(128 + signum)
 
