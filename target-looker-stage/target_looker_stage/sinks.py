@@ -5,14 +5,11 @@ from __future__ import annotations
 import functools
 import gc
 import time
-import weakref
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 from singer_sdk.exceptions import InvalidRecord, MissingKeyPropertiesError
-from singer_sdk.helpers.conform import DatetimeErrorTreatmentEnum
-from singer_sdk.sinks import BatchSink
 from singer_sdk.sinks.core import BaseJSONSchemaValidator
 from typing_extensions import override
 
@@ -22,32 +19,20 @@ from target_looker_stage.arrow_batch import (
     records_to_table,
     set_sync_versions,
 )
-from target_looker_stage.errors import SchemaChangeError
+from target_looker_stage.destinations import Destinations
 from target_looker_stage.raw_batch import FastDecoder, collapse_newest_table
-from target_looker_stage.reader import LineReader
 from target_looker_stage.schema_mapping import build_table_spec
+from target_looker_stage.sdk_seams import SinkSeams
 from target_looker_stage.stage import partition_prefix
-from target_looker_stage.table_spec import DELETED_AT_COLUMN, LOADS_TABLE, TableSpec
 from target_looker_stage.validation import record_validator
 
 if TYPE_CHECKING:
     from target_looker_stage.target import TargetLookerStage
 
-_SDC_COLUMNS = (
-    "_sdc_extracted_at",
-    "_sdc_received_at",
-    "_sdc_batched_at",
-    "_sdc_sequence",
-    "_sdc_table_version",
-    "_sdc_sync_started_at",
-)
-_DELETED_AT_SCHEMA = {"type": ["null", "string"], "format": "date-time"}
 
-
-class LookerStageSink(BatchSink):
-    """Batches of ``batch_size_rows`` records (default 5,000) -> warehouse merge, then Parquet stage."""
-
-    MAX_SIZE_DEFAULT = 5_000
+class LookerStageSink(SinkSeams):
+    """Batches of ``batch_size_rows`` records -> warehouse merge, then Parquet stage. Everything it writes to
+    and reports to is ``self.destinations``, read once from the target (the SDK constructs sinks)."""
 
     def __init__(
         self,
@@ -56,64 +41,44 @@ class LookerStageSink(BatchSink):
         schema: dict[str, Any],
         key_properties: Sequence[str] | None,
     ) -> None:
-        self.stage_target = target
+        self.destinations: Destinations = target.sink_destinations
+        settings = self.destinations.settings
         super().__init__(target=target, stream_name=stream_name, schema=schema, key_properties=key_properties)
-        load_method: Literal["upsert", "append"] = "upsert" if target.load_method == "upsert" else "append"
         self.spec = build_table_spec(
             stream_name=stream_name,
             schema=self.schema,
             key_properties=list(self.key_properties),
-            schema_name=target.config.get("default_target_schema") or "quickbooks",
-            load_method=load_method,
-            hard_delete=bool(target.config.get("hard_delete", False)),
-            double_columns=tuple(target.config.get("double_columns") or ()),
+            schema_name=settings.default_target_schema,
+            load_method=settings.load_method,
+            hard_delete=settings.hard_delete,
+            double_columns=settings.double_columns,
         )
-        claim_table(target, self.spec)
-        self.version_column: str = target.config.get("version_column") or "SyncToken"
+        self.destinations.claim_table(self.spec)
+        self.version_column = settings.version_column
+        self._show_values = settings.log_record_values
         self._upserts = self.spec.load_method == "upsert"
         #: The batch-native path for this stream (``raw_batch``), or None: the SDK's per-record path.
         self.fast: FastDecoder | None = None
-        if target.fast_path_enabled and not self.include_sdc_metadata_properties:
+        if settings.fast_path and not self.include_sdc_metadata_properties:
             self.fast = FastDecoder.for_stream(
                 self.spec, self.schema, version_column=self.version_column, validate=self.validate_schema
             )
         self._create_table()
 
-    # _sdc_deleted_at is data (it marks deletes), so it stays even when add_record_metadata is off.
+    @property
     @override
-    def _remove_sdc_metadata_from_schema(self) -> None:
-        properties = self.schema.setdefault("properties", {})
-        for column in _SDC_COLUMNS:
-            properties.pop(column, None)
-        properties.setdefault(DELETED_AT_COLUMN, dict(_DELETED_AT_SCHEMA))
-
-    @override
-    def _remove_sdc_metadata_from_record(self, record: dict[str, Any]) -> None:
-        for column in _SDC_COLUMNS:
-            record.pop(column, None)
-
-    @override
-    def _after_process_record(self, context: dict[str, Any]) -> None:
-        """Nothing per record. The SDK's version logs the whole batch context at DEBUG after every record:
-        every record so far (customer data in the logs, and output growing with the square of the batch)."""
-        _ = context
+    def max_size(self) -> int:
+        return self.destinations.settings.batch_size_rows
 
     @override
     def get_validator(self) -> BaseJSONSchemaValidator | None:
         return record_validator(self.schema) if self.validate_schema else None
 
     @override
-    def _parse_timestamps_in_record(
-        self, record: dict[str, Any], schema: dict[str, Any], treatment: DatetimeErrorTreatmentEnum
-    ) -> None:
-        """Left to ``arrow_batch``: one vectorized Arrow cast per column and batch (a bad value is reported
-        there, naming stream, column and value), instead of Python parsing per record."""
-        _ = (record, schema, treatment)
-
-    @override
-    def _validate_and_parse(self, record: dict[str, Any]) -> dict[str, Any]:
-        """Like the SDK's, but a violation is one line naming stream, key and rule (no record dump). A record
-        without a key value is refused here, before its batch is staged: a null key cannot be merged."""
+    def check_record(self, record: dict[str, Any], validator: BaseJSONSchemaValidator | None) -> None:
+        """Like the SDK's validation, but a violation is one line naming stream, key and rule (no record
+        dump). A record without a key value is refused here, before its batch is staged: a null key cannot
+        be merged."""
         for name in self.key_properties:
             if record.get(name) is None and (self._upserts or name not in record):
                 missing = "null" if name in record else "missing"
@@ -122,14 +87,13 @@ class LookerStageSink(BatchSink):
                     "record needs its key properties (fix the tap, or declare other key_properties)"
                 )
                 raise MissingKeyPropertiesError(msg)
-        if self._validator is not None:
+        if validator is not None:
             try:
-                self._validator.validate(record)
+                validator.validate(record)
             except InvalidRecord as exc:
                 key = {k: record.get(k) for k in self.key_properties}
                 msg = f"stream '{self.stream_name}': record {key} violates its schema: {exc.error_message}"
                 raise InvalidRecord(msg, record) from None
-        return record
 
     @override
     def start_batch(self, context: dict[str, Any]) -> None:
@@ -138,7 +102,7 @@ class LookerStageSink(BatchSink):
 
     def add_raw_record(self, line: bytes, number: int) -> None:
         """Buffer one RECORD line as it was read (the batch-native path); counted like a processed record."""
-        context = self._pending_batch if self._pending_batch is not None else self._get_context({})
+        context = self.batch_to_fill()
         context["lines"].append(line)
         context["line_numbers"].append(number)
         self.tally_record_read()
@@ -151,9 +115,9 @@ class LookerStageSink(BatchSink):
 
     def _create_table(self) -> None:
         """Create or evolve the table now, so an incompatible schema fails before any record is read."""
-        if self.stage_target.stage_writer is not None:
+        if self.destinations.stage is not None:
             partition_prefix(self.stream_name)  # a stream name too long for a folder fails here
-        warehouse = self.stage_target.warehouse
+        warehouse = self.destinations.warehouse
         if warehouse is not None:
             warehouse.ensure_table(self.spec)
 
@@ -184,7 +148,7 @@ class LookerStageSink(BatchSink):
         records: list[dict[str, Any]] = context.get("records") or []
         if not records:
             return
-        show_values = bool(self.config.get("log_record_values", False))
+        show_values = self._show_values
         set_sync_versions(
             records, self.version_column, self.stream_name, keys=self.key_properties, show_values=show_values
         )
@@ -223,27 +187,18 @@ class LookerStageSink(BatchSink):
 
     def record_from_line(self, line: bytes, number: int) -> dict[str, Any]:
         """One kept line through the reader's full decode and the SDK's per-record steps."""
-        reader = self.stage_target.message_reader
-        if isinstance(reader, LineReader):
-            message = reader.decode_line(line, number)
-        else:
-            message = reader.deserialize_json(line)
-        record = dict(message["record"])
-        self._remove_sdc_metadata_from_record(record)
-        self._validate_and_parse(record)
-        record = self.preprocess_record(record, {})
-        self._singer_validate_message(record)
-        return record
+        message = self.destinations.decode_line(line, number)
+        return self.sdk_record_steps(dict(message["record"]))
 
     def pending_lines(self) -> list[tuple[int, bytes]]:
         """The kept lines of the batch still being filled, with their input line numbers."""
-        batch = self._pending_batch or {}
+        batch = self.pending_batch() or {}
         return list(zip(batch.get("line_numbers") or [], batch.get("lines") or [], strict=True))
 
     def _commit(self, table: pa.Table, received: int) -> None:
         """Hand the decoded batch to the target's commit thread (``commit_pipeline``): this thread goes on
         reading the next batch while it is staged and merged; its STATE waits for the commit."""
-        self.stage_target.commits.submit(functools.partial(self._commit_now, table, received))
+        self.destinations.submit_commit(functools.partial(self._commit_now, table, received))
 
     def _commit_now(self, table: pa.Table, received: int) -> None:
         started = time.perf_counter()
@@ -251,10 +206,10 @@ class LookerStageSink(BatchSink):
         # Parquet written locally, merged, and only then published: a batch the warehouse rejects is not
         # staged. A publish failing after the commit leaves no STATE either, and the replay re-merges (upserts
         # are idempotent) and re-publishes the same file names.
-        stage = self.stage_target.stage_writer
+        stage = self.destinations.stage
         prepared = stage.prepare(self.spec, table) if stage is not None else None
         try:
-            warehouse = self.stage_target.warehouse
+            warehouse = self.destinations.warehouse
             if warehouse is not None:
                 written = warehouse.merge(self.spec, table)
             if stage is not None and prepared is not None:
@@ -262,9 +217,7 @@ class LookerStageSink(BatchSink):
         finally:
             if stage is not None and prepared is not None:
                 stage.discard(prepared)
-        self.stage_target.record_committed_batch(
-            self.stream_name, rows=table.num_rows, files=files, spec=self.spec, table=table
-        )
+        self.destinations.committed(self.spec, table, files)
         self.logger.info(
             "Committed %d rows (%d received) of '%s': %d staged file(s), %d warehouse row(s) in %.2fs",
             table.num_rows,
@@ -274,32 +227,6 @@ class LookerStageSink(BatchSink):
             written,
             time.perf_counter() - started,
         )
-
-
-#: Per target: (schema, table) lower-cased -> the stream loading it this run (see ``claim_table``).
-_TABLES_IN_RUN: weakref.WeakKeyDictionary[TargetLookerStage, dict[tuple[str, str], str]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def claim_table(target: TargetLookerStage, spec: TableSpec) -> None:
-    """Refuse a second stream whose table is one already loaded in this run (compared case-insensitively,
-    as DuckDB does); across runs the table's comment does the same (``schema_mapping.check_table_owner``)."""
-    if spec.name.lower() == LOADS_TABLE:
-        msg = (
-            f"stream '{spec.stream_name}' maps to {spec.schema_name}.{spec.name}, the table where this "
-            "target records load times; rename the stream (e.g. with a stream map)"
-        )
-        raise SchemaChangeError(msg)
-    claims = _TABLES_IN_RUN.setdefault(target, {})
-    owner = claims.setdefault((spec.schema_name.lower(), spec.name.lower()), spec.stream_name)
-    if owner != spec.stream_name:
-        msg = (
-            f"streams '{owner}' and '{spec.stream_name}' both map to table {spec.schema_name}.{spec.name}; "
-            "rename one of them (e.g. with a stream map)"
-        )
-        raise SchemaChangeError(msg)
-    target.note_table(spec)
 
 
 def release_and_collect(context: dict[str, Any]) -> None:

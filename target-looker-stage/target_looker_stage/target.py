@@ -9,15 +9,14 @@ writes the same file names and converges to the same rows.
 
 from __future__ import annotations
 
+import copy
 import datetime
 import os
 import sys
 import typing as t
 from collections import Counter
-from types import FrameType
 from typing import TYPE_CHECKING
 
-import msgspec
 import pyarrow as pa
 from singer_sdk.exceptions import (
     InvalidJSONSchema,
@@ -26,14 +25,15 @@ from singer_sdk.exceptions import (
     RecordsWithoutSchemaException,
 )
 from singer_sdk.singerlib.exceptions import InvalidInputLine
-from singer_sdk.target_base import Target
 from typing_extensions import override
 
 from target_looker_stage.commit_pipeline import CommitPipeline
+from target_looker_stage.destinations import Destinations, TablesInRun
 from target_looker_stage.errors import LookerRefreshError, TargetError, WarehouseError
 from target_looker_stage.looker.settings import LookerSettings, parse_looker_settings
 from target_looker_stage.reader import LineReader
-from target_looker_stage.settings import CONFIG_SCHEMA
+from target_looker_stage.sdk_seams import STATE_ENCODER, TargetSeams
+from target_looker_stage.settings import CONFIG_SCHEMA, TargetSettings
 from target_looker_stage.sinks import LookerStageSink
 from target_looker_stage.stage import StageWriter
 from target_looker_stage.storage.factory import open_storage
@@ -43,9 +43,6 @@ from target_looker_stage.warehouse.factory import open_warehouse
 
 if TYPE_CHECKING:
     from target_looker_stage.looker.sql_runner import SqlRunnerLoader
-
-#: STATE out as it came in: ``Decimal`` as its exact number text (``0.10`` stays ``0.10``).
-_STATE_ENCODER = msgspec.json.Encoder(decimal_format="number")
 
 #: Errors that end the run with one line on stderr and exit code 1 (no traceback).
 CLEAN_ERRORS: tuple[type[Exception], ...] = (
@@ -58,16 +55,19 @@ CLEAN_ERRORS: tuple[type[Exception], ...] = (
 )
 
 
-class TargetLookerStage(Target):
+class TargetLookerStage(TargetSeams):
     name = "target-looker-stage"
-    config_jsonschema = CONFIG_SCHEMA
+    #: A copy: the SDK adds its built-in settings to the class's schema, CONFIG_SCHEMA stays the target's own.
+    config_jsonschema = copy.deepcopy(CONFIG_SCHEMA)
     default_sink_class = LookerStageSink
     message_reader_class = LineReader
 
     def __init__(self, **kwargs: t.Any) -> None:
         super().__init__(**kwargs)
         self.max_parallelism = 1
-        self._opened = False
+        #: Parsed once (one-line ConfigError before any input is read).
+        self.settings = TargetSettings.from_config(self.config)
+        self._destinations: Destinations | None = None
         self._stage_writer: StageWriter | None = None
         self._warehouse: Warehouse | None = None
         self._records_since_drain = 0
@@ -75,7 +75,7 @@ class TargetLookerStage(Target):
         self._pending_files = 0
         self._records_read = 0
         #: Every stream's table in this run and the rows committed to it: LOADS_TABLE at the end.
-        self._tables: dict[str, TableSpec] = {}
+        self._tables = TablesInRun()
         self._run_rows: Counter[str] = Counter()
         #: Parsed once (one-line ConfigError before any input is read); the refresh runs in process_endofpipe.
         self.looker: LookerSettings = parse_looker_settings(self.config)
@@ -90,72 +90,53 @@ class TargetLookerStage(Target):
         self.commits = CommitPipeline()
         if isinstance(self.message_reader, LineReader):
             self.message_reader.check_pending = self._check_pending_lines
-            if self.fast_path_enabled:
+            if self.settings.fast_path:
                 self.message_reader.raw_records = self._accept_raw_record
 
-    # -- settings
-    @property
-    def load_method(self) -> str:
-        method = str(self.config.get("load_method") or "upsert")
-        return "append" if method in ("append", "append-only") else "upsert"
-
-    @property
-    def fast_path_enabled(self) -> bool:
-        """The batch-native path (``raw_batch``) runs unless records must pass the SDK's mapper one by one:
-        stream maps or flattening configured (``add_record_metadata`` is checked per sink)."""
-        return not self.config.get("stream_maps") and not self.config.get("flattening_enabled")
-
-    @property
-    def drain_every(self) -> int:
-        return int(self.config.get("batch_size_rows") or LookerStageSink.MAX_SIZE_DEFAULT)
-
     # -- destinations (opened at the first SCHEMA, so --about never touches them)
-    def _open(self) -> None:
-        if self._opened:
-            return
-        self._opened = True
-        storage = open_storage(str(self.config.get("stage_uri", "output/stage") or ""), self.config)
-        warehouse = open_warehouse(
-            str(self.config.get("warehouse_uri", "duckdb:///output/warehouse.duckdb") or ""), self.config
-        )
-        if storage is not None:
-            storage.check()
-            self._stage_writer = StageWriter(storage)
-        if warehouse is not None:
-            warehouse.check()
-            self._warehouse = warehouse
-        self.logger.info(
-            "Staging to %s; warehouse %s",
-            storage.display_uri if storage else "(skipped)",
-            warehouse.display_uri if warehouse else "(skipped)",
-        )
-
     @property
-    def stage_writer(self) -> StageWriter | None:
-        self._open()
-        return self._stage_writer
+    def sink_destinations(self) -> Destinations:
+        """What every sink writes to and reports to (``LookerStageSink.__init__`` reads it once)."""
+        if self._destinations is None:
+            storage = open_storage(self.settings)
+            warehouse = open_warehouse(self.settings)
+            if storage is not None:
+                storage.check()
+                self._stage_writer = StageWriter(storage)
+            if warehouse is not None:
+                warehouse.check()
+                self._warehouse = warehouse
+            self.logger.info(
+                "Staging to %s; warehouse %s",
+                storage.display_uri if storage else "(skipped)",
+                warehouse.display_uri if warehouse else "(skipped)",
+            )
+            self._destinations = Destinations(
+                settings=self.settings,
+                stage=self._stage_writer,
+                warehouse=self._warehouse,
+                submit_commit=self.commits.submit,
+                committed=self.record_committed_batch,
+                claim_table=self._tables.claim,
+                decode_line=self._decode_line,
+            )
+        return self._destinations
 
-    @property
-    def warehouse(self) -> Warehouse | None:
-        self._open()
-        return self._warehouse
+    def _decode_line(self, line: bytes, number: int) -> dict[str, t.Any]:
+        reader = self.message_reader
+        if isinstance(reader, LineReader):
+            return reader.decode_line(line, number)
+        return reader.deserialize_json(line)
 
     # -- drains and state
-    def record_committed_batch(
-        self,
-        stream_name: str,
-        *,
-        rows: int,
-        files: int,
-        spec: TableSpec | None = None,
-        table: pa.Table | None = None,
-    ) -> None:
+    def record_committed_batch(self, spec: TableSpec, table: pa.Table, files: int) -> None:
         """Called by a sink after its batch is staged and committed (before its STATE). The opt-in SQL Runner
         load upserts the same rows through Looker here: a failure leaves no STATE; the replay repeats it."""
+        stream_name, rows = spec.stream_name, table.num_rows
         self._pending_rows[stream_name] += rows
         self._run_rows[stream_name] += rows
         self._pending_files += files
-        if self.looker.sql_runner_connection and spec is not None and table is not None:
+        if self.looker.sql_runner_connection:
             if self._sql_runner is None:
                 from target_looker_stage.looker.sql_runner import SqlRunnerLoader  # noqa: PLC0415 (only when on)
 
@@ -180,6 +161,33 @@ class TargetLookerStage(Target):
             ", ".join(f"{s}={self._pending_rows[s]}" for s in streams),
         )
 
+    @override
+    def drain_finished(self) -> None:
+        self._records_since_drain = 0
+        self.commits.submit(self._finish_drain, batch=False)
+
+    @override
+    def relay_state(self, line: str) -> None:
+        self._records_since_drain = 0
+
+        def emit() -> None:  # on the commit thread, after the batches submitted before it
+            self._finish_drain()
+            self.logger.debug("Emitting completed target state %s", line)
+            sys.stdout.write(line + "\n")
+            sys.stdout.flush()
+
+        self.commits.submit(emit, batch=False)
+
+    @override
+    def before_table_message(self) -> None:
+        """A SCHEMA may create or alter a table, and ACTIVATE_VERSION/BATCH act on one: the batches before it
+        are committed first (and an error among them is reported first, as the earlier input)."""
+        self.commits.barrier()
+
+    @override
+    def stopping(self, signum: int) -> None:
+        self.commits.abandon()  # the running commit ends; queued batches and STATE are dropped
+
     def _finish_drain(self) -> None:
         """Runs on the commit thread, after the drain's batches are committed."""
         if not self._pending_rows:
@@ -191,51 +199,19 @@ class TargetLookerStage(Target):
         self._pending_files = 0
 
     @override
-    def _write_state_message(self, state: dict[str, t.Any]) -> None:
-        """Relay STATE with its numbers exactly as read: the reader decodes fractions as ``Decimal`` (money
-        stays exact), which the SDK's ``json.dumps`` cannot encode, so a tap's float bookmark (an epoch
-        ``1700000000.123``) would crash every run after its commit and no STATE would ever be emitted."""
-        self._records_since_drain = 0
-        line = _STATE_ENCODER.encode(state).decode()
-
-        def emit() -> None:  # on the commit thread, after the batches submitted before it
-            self._finish_drain()
-            self.logger.debug("Emitting completed target state %s", line)
-            sys.stdout.write(line + "\n")
-            sys.stdout.flush()
-
-        self.commits.submit(emit, batch=False)
+    def state_received(self) -> None:
+        """A full drain at the first STATE after ``batch_size_rows`` records (module docstring)."""
+        if self._records_since_drain >= self.settings.batch_size_rows:
+            self.drain_all()
 
     @override
-    def _reset_max_record_age(self) -> None:
-        self._records_since_drain = 0
-        self.commits.submit(self._finish_drain, batch=False)
-        super()._reset_max_record_age()
-
-    # A SCHEMA may create or alter a table, and ACTIVATE_VERSION/BATCH act on one: the batches before it are
-    # committed first (and an error among them is reported first, as the earlier input).
-    @override
-    def _process_schema_message(self, message_dict: dict[str, t.Any]) -> None:
-        self.commits.barrier()
-        super()._process_schema_message(message_dict)
-
-    @override
-    def _process_activate_version_message(self, message_dict: dict[str, t.Any]) -> None:
-        self.commits.barrier()
-        super()._process_activate_version_message(message_dict)
-
-    @override
-    def _process_batch_message(self, message_dict: dict[str, t.Any]) -> None:
-        self.commits.barrier()
-        super()._process_batch_message(message_dict)
-
-    @override
-    def _handle_max_record_age(self) -> None:
-        """No timer-driven drains: they would cut batches at input-independent points (module docstring)."""
+    def record_counted(self) -> None:
+        self._records_since_drain += 1
+        self._records_read += 1
 
     def _fast_sink(self, stream: str) -> LookerStageSink | None:
         """The stream's sink when it takes raw lines (without stream maps, a stream's sink has its name)."""
-        sink = self._sinks_active.get(stream)
+        sink = self.active_sinks().get(stream)
         if isinstance(sink, LookerStageSink) and sink.fast is not None and stream in self.mapper.stream_maps:
             return sink
         return None
@@ -252,8 +228,7 @@ class TargetLookerStage(Target):
                 "Target sink for '%s' is full. Current size is '%s'. Draining...", stream, sink.current_size
             )
             self.drain_one(sink)
-        self._records_since_drain += 1
-        self._records_read += 1
+        self.record_counted()
         return True
 
     def _check_pending_lines(self) -> None:
@@ -263,7 +238,7 @@ class TargetLookerStage(Target):
         self.commits.barrier()
         pending = [
             (number, line, sink)
-            for sink in self._sinks_active.values()
+            for sink in self.active_sinks().values()
             if isinstance(sink, LookerStageSink) and sink.fast is not None
             for number, line in sink.pending_lines()
         ]
@@ -271,42 +246,25 @@ class TargetLookerStage(Target):
             sink.record_from_line(line, number)
 
     @override
-    def _process_record_message(self, message_dict: dict[str, t.Any]) -> None:
+    def take_decoded_record(self, message: dict[str, t.Any]) -> bool:
         """A decoded RECORD of a stream on the batch-native path joins its batch as a line too, so the batch
         keeps the input order."""
-        stream = message_dict.get("stream")
-        if (
-            isinstance(stream, str)
-            and isinstance(message_dict.get("record"), dict)
-            and self._fast_sink(stream)
-        ):
+        stream = message.get("stream")
+        if isinstance(stream, str) and isinstance(message.get("record"), dict) and self._fast_sink(stream):
             number = getattr(self.message_reader, "line_number", 0)
-            self._accept_raw_record(stream, _STATE_ENCODER.encode(message_dict), number)
-            return
-        super()._process_record_message(message_dict)
-        self._records_since_drain += 1
-        self._records_read += 1
-
-    @override
-    def _process_state_message(self, message_dict: dict[str, t.Any]) -> None:
-        super()._process_state_message(message_dict)
-        if self._records_since_drain >= self.drain_every:
-            self.drain_all()
-
-    def note_table(self, spec: TableSpec) -> None:
-        """A sink's table for this run (``claim_table``): its stream's load is recorded at the end."""
-        self._tables[spec.stream_name] = spec
+            return self._accept_raw_record(stream, STATE_ENCODER.encode(message), number)
+        return False
 
     def _record_loads(self) -> None:
         """After the last drain and STATE: one LOADS_TABLE row per stream whose SCHEMA arrived, its rows
         included when it had none (an idle incremental run is a successful load, so freshness stays true to
         the pipeline, not to how busy the company is). A run that failed earlier never gets here. A failure
         here is a warning: the data and STATE are already committed, freshness will show the miss."""
-        if self._warehouse is None or not self._tables:
+        if self._warehouse is None or not self._tables.by_stream:
             return
         loaded_at = datetime.datetime.now(datetime.UTC)
         by_schema: dict[str, list[StreamLoad]] = {}
-        for stream, spec in sorted(self._tables.items()):
+        for stream, spec in sorted(self._tables.by_stream.items()):
             load = StreamLoad(stream, spec.name, self._run_rows[stream])
             by_schema.setdefault(spec.schema_name, []).append(load)
         for schema_name, loads in by_schema.items():
@@ -353,15 +311,6 @@ class TargetLookerStage(Target):
         if self._warehouse is not None:
             self._warehouse.close()
             self._warehouse = None
-
-    @override
-    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
-        """Stop without draining: records after the last relayed STATE are re-sent by the next run anyway,
-        and a drain here would cut a batch at an arbitrary point."""
-        _ = frame
-        self.commits.abandon()  # the running commit ends; queued batches and STATE are dropped
-        self.logger.warning("Signal %d: stopping; records after the last STATE will be re-read", signum)
-        sys.exit(128 + signum)
 
     # -- CLI boundary
     @classmethod

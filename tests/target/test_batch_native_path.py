@@ -3,6 +3,8 @@ give the same tables, stage files and errors as the SDK's per-record path, which
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from singer_sdk.exceptions import InvalidRecord
 
 from target_looker_stage.raw_batch import FastDecoder
 from target_looker_stage.schema_mapping import build_table_spec
+from target_looker_stage.settings import CONFIG_SCHEMA, TargetSettings
 from target_looker_stage.sinks import LookerStageSink
 from target_looker_stage.table_spec import TableSpec
 from target_looker_stage.target import TargetLookerStage
@@ -53,7 +56,14 @@ def fast_batches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 def per_record_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(TargetLookerStage, "fast_path_enabled", property(lambda self: False))
+    parse = TargetSettings.from_config
+
+    def without_fast_path(
+        config: Mapping[str, Any], schema: Mapping[str, Any] = CONFIG_SCHEMA
+    ) -> TargetSettings:
+        return dataclasses.replace(parse(config, schema), fast_path=False)
+
+    monkeypatch.setattr(TargetSettings, "from_config", staticmethod(without_fast_path))
 
 
 def load_twice(
@@ -152,7 +162,7 @@ def test_the_fast_path_is_off_when_records_need_the_sdk_pipeline(
     target = TargetLookerStage(config={"stage_uri": "", "warehouse_uri": "", **setting})
     sink = target.get_sink("invoices", schema=dict(INVOICE_SCHEMA), key_properties=INVOICE_KEYS)
     assert isinstance(sink, LookerStageSink)
-    assert sink.fast is None or not target.fast_path_enabled
+    assert sink.fast is None or not target.settings.fast_path
 
 
 def test_schemas_with_value_constraints_use_the_per_record_path() -> None:

@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from target_looker_stage.settings import TargetSettings
 from target_looker_stage.storage.factory import open_storage
 from tests.services import PostgresServer, S3Server, SshdServer
 from tests.target.singer_streams import (
@@ -55,7 +56,7 @@ def committed_versions(pg: PostgresServer, schema: str) -> dict[tuple[str, str],
 
 
 def staged(config: dict[str, Any]) -> pa.Table:
-    storage = open_storage(config["stage_uri"], config)
+    storage = open_storage(TargetSettings.from_config(config))
     assert storage is not None
     try:
         keys = [k for k in storage.list_keys("stream=invoices/") if k.endswith(".parquet")]

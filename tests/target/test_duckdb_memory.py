@@ -13,6 +13,7 @@ import pyarrow as pa
 import pytest
 
 from target_looker_stage.arrow_batch import arrow_schema
+from target_looker_stage.settings import TargetSettings
 from target_looker_stage.table_spec import DELETED_AT_COLUMN, SYNC_VERSION_COLUMN, ColumnSpec, TableSpec
 from target_looker_stage.warehouse import duckdb_memory
 from target_looker_stage.warehouse.duckdb import DuckDBWarehouse
@@ -101,8 +102,11 @@ def test_an_unreadable_memory_limit_is_one_line_naming_the_setting(
 
 def test_duckdb_spills_to_the_temp_directory_setting_or_next_to_the_database(tmp_path: Path) -> None:
     database = tmp_path / "w.duckdb"
-    default = DuckDBWarehouse(f"duckdb:///{database}", {})
-    chosen = DuckDBWarehouse(f"duckdb:///{database}", {"duckdb_temp_directory": str(tmp_path / "spill")})
+    default = DuckDBWarehouse(f"duckdb:///{database}", TargetSettings.from_config({}))
+    chosen = DuckDBWarehouse(
+        f"duckdb:///{database}",
+        TargetSettings.from_config({"duckdb_temp_directory": str(tmp_path / "spill")}),
+    )
     for warehouse, expected in ((default, f"{database}.tmp"), (chosen, str(tmp_path / "spill"))):
         try:
             setting = warehouse.connection.execute("SELECT current_setting('temp_directory')").fetchone()
@@ -156,7 +160,7 @@ def test_a_merge_that_runs_out_of_its_working_memory_is_retried_with_more(
     )
     spec = TableSpec("quickbooks", "wide", columns, ("id",), stream_name="wide")
     rows = [{"id": i, **{name: f"value {i} of {name}" for name in names}} for i in range(50)]
-    warehouse = DuckDBWarehouse(f"duckdb:///{tmp_path / 'w.duckdb'}", {})
+    warehouse = DuckDBWarehouse(f"duckdb:///{tmp_path / 'w.duckdb'}", TargetSettings.from_config({}))
     try:
         warehouse.ensure_table(spec)
         assert warehouse.memory.working == duckdb_memory.START_MEMORY

@@ -10,6 +10,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
+from target_looker_stage.settings import TargetSettings
 from target_looker_stage.storage.factory import open_storage
 from tests.services import PostgresServer, S3Server, SshdServer
 from tests.target.singer_streams import invoice_messages, run_in_process
@@ -22,7 +23,7 @@ def load(config: dict[str, Any]) -> None:
 
 
 def staged(config: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
-    storage = open_storage(config["stage_uri"], config)
+    storage = open_storage(TargetSettings.from_config(config))
     assert storage is not None
     try:
         keys = [k for k in storage.list_keys("stream=invoices/") if k.endswith(".parquet")]

@@ -7,6 +7,7 @@ import time
 import pytest
 
 from target_looker_stage.errors import ConfigError, WarehouseError
+from target_looker_stage.settings import TargetSettings
 from target_looker_stage.warehouse.postgres import PostgresWarehouse
 from tests.services import PostgresServer
 
@@ -17,7 +18,7 @@ def test_an_unreachable_server_fails_fast_in_one_line_without_the_password(
     closed = postgres_server.uri.replace(f":{postgres_server.port}/", ":1/")
     started = time.monotonic()
     with pytest.raises(WarehouseError) as raised:
-        PostgresWarehouse(closed, {"postgres_connect_timeout": 3}).check()
+        PostgresWarehouse(closed, TargetSettings.from_config({"postgres_connect_timeout": 3})).check()
     assert time.monotonic() - started < 15
     message = str(raised.value)
     assert "\n" not in message
@@ -27,7 +28,7 @@ def test_an_unreachable_server_fails_fast_in_one_line_without_the_password(
 
 def test_a_wrong_password_is_reported_without_echoing_it(postgres_server: PostgresServer) -> None:
     wrong = postgres_server.uri.replace(postgres_server.password, "Wr0ng-S3cret")
-    warehouse = PostgresWarehouse(wrong, {})
+    warehouse = PostgresWarehouse(wrong, TargetSettings.from_config({}))
     assert warehouse.display_uri == f"postgresql://looker:***@127.0.0.1:{postgres_server.port}/warehouse"
     with pytest.raises(WarehouseError, match="password authentication failed") as raised:
         warehouse.check()
@@ -37,13 +38,14 @@ def test_a_wrong_password_is_reported_without_echoing_it(postgres_server: Postgr
 
 def test_a_non_postgres_uri_is_a_config_error_without_the_password() -> None:
     with pytest.raises(ConfigError) as raised:
-        PostgresWarehouse("mysql://u:hunter2@db/x", {})
+        PostgresWarehouse("mysql://u:hunter2@db/x", TargetSettings.from_config({}))
     assert "hunter2" not in str(raised.value)
 
 
 def test_a_password_given_as_a_uri_parameter_is_redacted_too() -> None:
     warehouse = PostgresWarehouse(
-        "postgresql://looker@127.0.0.1:5/db?sslmode=disable&password=Param-Secret", {}
+        "postgresql://looker@127.0.0.1:5/db?sslmode=disable&password=Param-Secret",
+        TargetSettings.from_config({}),
     )
     assert warehouse.display_uri == "postgresql://looker@127.0.0.1:5/db?sslmode=disable&password=***"
     with pytest.raises(WarehouseError) as raised:
@@ -61,4 +63,4 @@ def test_a_password_given_as_a_uri_parameter_is_redacted_too() -> None:
     ],
 )
 def test_display_uri_hides_only_the_password(uri: str, shown: str) -> None:
-    assert PostgresWarehouse(uri, {}).display_uri == shown
+    assert PostgresWarehouse(uri, TargetSettings.from_config({})).display_uri == shown

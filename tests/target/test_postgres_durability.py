@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from target_looker_stage.settings import TargetSettings
 from target_looker_stage.warehouse.postgres import PostgresWarehouse
 from tests.services import PostgresServer
 from tests.target.singer_streams import invoice_messages, run_target, run_until_killed
@@ -54,7 +55,7 @@ def test_a_server_crash_right_after_a_state_keeps_every_row_that_state_covers(
 def test_the_target_session_commits_synchronously_whatever_the_server_default(
     postgres_server: PostgresServer,
 ) -> None:
-    warehouse = PostgresWarehouse(postgres_server.uri, {})
+    warehouse = PostgresWarehouse(postgres_server.uri, TargetSettings.from_config({}))
     try:
         warehouse.check()
         row = warehouse._connection().execute("SHOW synchronous_commit").fetchone()

@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 from psycopg.types.json import set_json_loads
 
+from target_looker_stage.settings import TargetSettings
 from target_looker_stage.storage.base import StageStorage
 from target_looker_stage.storage.s3 import S3Storage
 from target_looker_stage.storage.sftp import SftpStorage
@@ -123,8 +124,8 @@ def test_the_same_input_lands_the_same_rows_in_every_backend(
     from target_looker_stage.storage.local import LocalStorage
 
     local = LocalStorage(local_stage)
-    s3 = S3Storage(s3_uri, s3_server.config())
-    sftp = SftpStorage(sshd_server.uri(sftp_folder), sftp_settings)
+    s3 = S3Storage(s3_uri, TargetSettings.from_config(s3_server.config()))
+    sftp = SftpStorage(sshd_server.uri(sftp_folder), TargetSettings.from_config(sftp_settings))
     try:
         local_keys, local_rows = staged(local)
         assert len(local_keys) >= 4

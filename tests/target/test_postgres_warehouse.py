@@ -17,6 +17,7 @@ import pytest
 
 from target_looker_stage.arrow_batch import ARROW_TYPES
 from target_looker_stage.errors import SchemaChangeError, WarehouseError
+from target_looker_stage.settings import TargetSettings
 from target_looker_stage.table_spec import (
     DELETE_VERSION,
     DELETED_AT_COLUMN,
@@ -77,7 +78,7 @@ def schema() -> str:
 
 @pytest.fixture
 def warehouse(postgres_server: PostgresServer) -> Iterator[PostgresWarehouse]:
-    wh = PostgresWarehouse(postgres_server.uri, {})
+    wh = PostgresWarehouse(postgres_server.uri, TargetSettings.from_config({}))
     yield wh
     wh.close()
 

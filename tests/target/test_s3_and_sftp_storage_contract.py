@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from target_looker_stage.errors import StageError
+from target_looker_stage.settings import TargetSettings
 from target_looker_stage.storage.base import StageStorage
 from target_looker_stage.storage.s3 import S3Storage
 from target_looker_stage.storage.sftp import SftpStorage
@@ -38,7 +39,7 @@ def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
         client = s3.client()
 
         def open_s3() -> StageStorage:
-            return S3Storage(f"s3://{s3.bucket}/{folder}", s3.config())
+            return S3Storage(f"s3://{s3.bucket}/{folder}", TargetSettings.from_config(s3.config()))
 
         def peek_s3(key: str) -> bytes:
             body: bytes = client.get_object(Bucket=s3.bucket, Key=f"{folder}/{key}")["Body"].read()
@@ -52,7 +53,7 @@ def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
             "sftp_known_hosts_path": str(sshd.known_hosts_path),
         }
         chosen = Backend(
-            lambda: SftpStorage(sshd.uri(sshd.root / folder), settings),
+            lambda: SftpStorage(sshd.uri(sshd.root / folder), TargetSettings.from_config(settings)),
             lambda key: (sshd.root / folder / key).read_bytes(),
         )
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from target_looker_stage.errors import ConfigError, StageError
+from target_looker_stage.settings import TargetSettings
 from target_looker_stage.storage.s3 import S3Storage
 from tests.services import S3Server, free_port, run_s3_server
 
@@ -22,7 +23,9 @@ def prefix() -> str:
 def test_objects_live_under_the_uri_prefix(s3_server: S3Server, prefix: str, tmp_path: Path) -> None:
     local = tmp_path / "x.parquet"
     local.write_bytes(b"PAR1")
-    stage = S3Storage(f"s3://{s3_server.bucket}/{prefix}/nested/", s3_server.config())
+    stage = S3Storage(
+        f"s3://{s3_server.bucket}/{prefix}/nested/", TargetSettings.from_config(s3_server.config())
+    )
     stage.put_file(local, "stream=invoices/realm_id=1/x.parquet")
     listed = s3_server.client().list_objects_v2(Bucket=s3_server.bucket, Prefix=f"{prefix}/")
     assert [o["Key"] for o in listed["Contents"]] == [f"{prefix}/nested/stream=invoices/realm_id=1/x.parquet"]
@@ -36,7 +39,7 @@ def test_listing_pages_through_every_page(
     keys = [f"stream=a/part-{i:05d}.parquet" for i in range(7)]
     for key in reversed(keys):
         client.put_object(Bucket=s3_server.bucket, Key=f"{prefix}/{key}", Body=b"")
-    stage = S3Storage(f"s3://{s3_server.bucket}/{prefix}", s3_server.config())
+    stage = S3Storage(f"s3://{s3_server.bucket}/{prefix}", TargetSettings.from_config(s3_server.config()))
     calls: list[str] = []
     stage._client.meta.events.register("before-call.s3.ListObjectsV2", lambda **_: calls.append("list"))
     assert stage.list_keys() == keys
@@ -45,14 +48,17 @@ def test_listing_pages_through_every_page(
 
 
 def test_display_uri_shows_where_without_credentials(s3_server: S3Server) -> None:
-    stage = S3Storage(f"s3://{s3_server.bucket}/p", s3_server.config())
+    stage = S3Storage(f"s3://{s3_server.bucket}/p", TargetSettings.from_config(s3_server.config()))
     assert stage.display_uri == f"s3://{s3_server.bucket}/p at {s3_server.endpoint_url}"
     assert s3_server.access_key_id not in stage.display_uri
 
 
 def test_an_unreachable_endpoint_fails_fast_with_a_clear_error(s3_server: S3Server) -> None:
     endpoint = f"http://127.0.0.1:{free_port()}"
-    stage = S3Storage(f"s3://{s3_server.bucket}/p", s3_server.config() | {"s3_endpoint_url": endpoint})
+    stage = S3Storage(
+        f"s3://{s3_server.bucket}/p",
+        TargetSettings.from_config(s3_server.config() | {"s3_endpoint_url": endpoint}),
+    )
     started = time.monotonic()
     with pytest.raises(StageError) as raised:
         stage.check()
@@ -65,7 +71,7 @@ def test_an_unreachable_endpoint_fails_fast_with_a_clear_error(s3_server: S3Serv
 
 
 def test_a_missing_bucket_says_so(s3_server: S3Server) -> None:
-    stage = S3Storage("s3://no-such-bucket-here/p", s3_server.config())
+    stage = S3Storage("s3://no-such-bucket-here/p", TargetSettings.from_config(s3_server.config()))
     with pytest.raises(StageError, match="bucket no-such-bucket-here does not exist; create it"):
         stage.check()
 
@@ -73,7 +79,7 @@ def test_a_missing_bucket_says_so(s3_server: S3Server) -> None:
 def test_an_upload_to_a_missing_bucket_is_a_one_line_stage_error(s3_server: S3Server, tmp_path: Path) -> None:
     local = tmp_path / "x.parquet"
     local.write_bytes(b"PAR1")
-    stage = S3Storage("s3://no-such-bucket-here/p", s3_server.config())
+    stage = S3Storage("s3://no-such-bucket-here/p", TargetSettings.from_config(s3_server.config()))
     with pytest.raises(StageError, match=r"cannot upload a/x\.parquet: bucket no-such-bucket-here") as raised:
         stage.put_file(local, "a/x.parquet")
     assert "\n" not in str(raised.value)
@@ -81,12 +87,12 @@ def test_an_upload_to_a_missing_bucket_is_a_one_line_stage_error(s3_server: S3Se
 
 def test_credentials_come_in_pairs(s3_server: S3Server) -> None:
     with pytest.raises(ConfigError, match="both aws_access_key_id and aws_secret_access_key"):
-        S3Storage(f"s3://{s3_server.bucket}", {"aws_access_key_id": "AKIA0000"})
+        S3Storage(f"s3://{s3_server.bucket}", TargetSettings.from_config({"aws_access_key_id": "AKIA0000"}))
 
 
 def test_credentials_in_the_uri_are_refused_without_echoing_them() -> None:
     with pytest.raises(ConfigError) as raised:
-        S3Storage("s3://AKIA:Top-Secret@bucket/p", {})
+        S3Storage("s3://AKIA:Top-Secret@bucket/p", TargetSettings.from_config({}))
     assert "Top-Secret" not in str(raised.value)
 
 
@@ -101,9 +107,11 @@ def s3_with_auth() -> Iterator[S3Server]:
 def test_wrong_credentials_are_access_denied_without_echoing_them(
     s3_with_auth: S3Server, tmp_path: Path, wrong: str
 ) -> None:
-    S3Storage(f"s3://{s3_with_auth.bucket}/p", s3_with_auth.config()).check()  # the right ones work
+    S3Storage(
+        f"s3://{s3_with_auth.bucket}/p", TargetSettings.from_config(s3_with_auth.config())
+    ).check()  # the right ones work
     bad = s3_with_auth.config() | {wrong: "AKIAWRONGWRONGWRONG0"}
-    stage = S3Storage(f"s3://{s3_with_auth.bucket}/p", bad)
+    stage = S3Storage(f"s3://{s3_with_auth.bucket}/p", TargetSettings.from_config(bad))
     with pytest.raises(StageError, match=r"cannot check: access denied .*; check aws_access_key_id"):
         stage.check()
     local = tmp_path / "x.parquet"
@@ -117,7 +125,7 @@ def test_wrong_credentials_are_access_denied_without_echoing_them(
 
 def test_a_silent_endpoint_fails_the_check_in_under_15_seconds(s3_server: S3Server, silent_port: int) -> None:
     settings = s3_server.config() | {"s3_endpoint_url": f"http://127.0.0.1:{silent_port}"}
-    stage = S3Storage(f"s3://{s3_server.bucket}/p", settings)
+    stage = S3Storage(f"s3://{s3_server.bucket}/p", TargetSettings.from_config(settings))
     started = time.monotonic()
     with pytest.raises(
         StageError, match=rf"cannot reach the S3 endpoint http://127.0.0.1:{silent_port} \(timed out\)"
@@ -134,7 +142,9 @@ def test_without_any_credentials_the_error_says_which_settings_to_set(
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    stage = S3Storage(f"s3://{s3_server.bucket}/p", {"s3_endpoint_url": s3_server.endpoint_url})
+    stage = S3Storage(
+        f"s3://{s3_server.bucket}/p", TargetSettings.from_config({"s3_endpoint_url": s3_server.endpoint_url})
+    )
     with pytest.raises(
         StageError, match="no AWS credentials found; set aws_access_key_id and aws_secret_access_key"
     ):
@@ -142,6 +152,6 @@ def test_without_any_credentials_the_error_says_which_settings_to_set(
 
 
 def test_a_missing_local_file_is_a_stage_error(s3_server: S3Server, tmp_path: Path) -> None:
-    stage = S3Storage(f"s3://{s3_server.bucket}/p", s3_server.config())
+    stage = S3Storage(f"s3://{s3_server.bucket}/p", TargetSettings.from_config(s3_server.config()))
     with pytest.raises(StageError, match=r"cannot upload a/x\.parquet: .*No such file"):
         stage.put_file(tmp_path / "gone.parquet", "a/x.parquet")

@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from target_looker_stage.errors import StageError, WarehouseError
+from target_looker_stage.settings import TargetSettings
 from target_looker_stage.stage import reader_partitioning
 from target_looker_stage.storage.sftp import SftpStorage
 from target_looker_stage.target import TargetLookerStage
@@ -193,7 +194,7 @@ def test_sftp_uploads_are_fsynced_before_the_rename_and_private(
     folder = sshd_server.root / f"stage-{uuid.uuid4().hex[:8]}"
     local = tmp_path / "x.parquet"
     local.write_bytes(b"PAR1" * 50_000)
-    storage = SftpStorage(sshd_server.uri(folder), sftp_settings(sshd_server))
+    storage = SftpStorage(sshd_server.uri(folder), TargetSettings.from_config(sftp_settings(sshd_server)))
     previous = os.umask(0o022)  # the sshd runs as this user: its umask would otherwise give 0644/0755
     try:
         storage.put_file(local, "stream=a/realm_id=1/x.parquet")

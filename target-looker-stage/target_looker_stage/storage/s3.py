@@ -6,9 +6,8 @@ and an interrupted upload never appears under its key, so ``put_file`` needs no 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import urlsplit, urlunsplit
 
 import boto3
@@ -28,6 +27,8 @@ from target_looker_stage.errors import ConfigError, StageError
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+
+    from target_looker_stage.settings import TargetSettings
 
 CONNECT_TIMEOUT_S = 3
 READ_TIMEOUT_S = 20  # uploads and reads
@@ -56,7 +57,7 @@ class S3Storage:
 
     page_size = 1000  # keys per LIST call (the S3 maximum)
 
-    def __init__(self, uri: str, config: Mapping[str, Any]) -> None:
+    def __init__(self, uri: str, settings: TargetSettings) -> None:
         parts = urlsplit(uri)
         if parts.scheme != "s3" or not parts.netloc or parts.username or parts.password:
             shown = f"{parts.scheme}://{parts.hostname or ''}{parts.path}"
@@ -65,10 +66,8 @@ class S3Storage:
             )
         self.bucket = parts.netloc
         self.prefix = parts.path.strip("/")
-        endpoint = str(config.get("s3_endpoint_url") or "") or None
-        region = str(config.get("s3_region") or "") or None
-        key_id = str(config.get("aws_access_key_id") or "") or None
-        secret = str(config.get("aws_secret_access_key") or "") or None
+        endpoint, region = settings.s3_endpoint_url, settings.s3_region
+        key_id, secret = settings.aws_access_key_id, settings.aws_secret_access_key
         if (key_id is None) != (secret is None):
             raise ConfigError(
                 "set both aws_access_key_id and aws_secret_access_key, or neither (to use the default AWS "

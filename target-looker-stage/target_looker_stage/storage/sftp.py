@@ -12,9 +12,8 @@ import logging
 import socket
 import stat
 import uuid
-from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import unquote, urlsplit
 
 import paramiko
@@ -24,11 +23,13 @@ from typing_extensions import override
 from target_looker_stage.errors import ConfigError, StageError
 from target_looker_stage.storage.base import FILE_MODE, FOLDER_MODE
 
+if TYPE_CHECKING:
+    from target_looker_stage.settings import TargetSettings
+
 LOGGER = logging.getLogger(__name__)
 CONNECT_TIMEOUT_S = 10
 UPLOAD_CHUNK = 32_768  # paramiko's own transfer size; writes are pipelined
 KEEPALIVE_S = 30
-DEFAULT_KNOWN_HOSTS = "~/.ssh/known_hosts"
 
 
 class _UnknownHostKeyError(paramiko.SSHException):
@@ -49,11 +50,11 @@ class SftpStorage:
     """``sftp://user@host:port/absolute/path`` (``sftp://user@host/~/dir`` for a folder under the login home).
 
     Settings: ``sftp_private_key_path`` or ``sftp_password`` (a password in the URI also works and is never
-    shown); ``sftp_known_hosts_path`` (default ~/.ssh/known_hosts; unknown host keys are rejected) and the
+    shown); ``sftp_known_hosts_path`` (unknown host keys are rejected) and the
     explicit opt-out ``sftp_skip_host_key_check``.
     """
 
-    def __init__(self, uri: str, config: Mapping[str, Any]) -> None:
+    def __init__(self, uri: str, settings: TargetSettings) -> None:
         parts = urlsplit(uri)
         try:
             port = parts.port or 22
@@ -67,15 +68,13 @@ class SftpStorage:
             self.root = path[len("/~/") :].rstrip("/") or "."  # relative to the login folder
         else:
             self.root = path.rstrip("/") or "/"
-        self._password = str(config.get("sftp_password") or "") or unquote(parts.password or "") or None
-        key_path = str(config.get("sftp_private_key_path") or "")
+        self._password = settings.sftp_password or unquote(parts.password or "") or None
+        key_path = settings.sftp_private_key_path
         self._key_path = str(Path(key_path).expanduser()) if key_path else None
         if self._password is None and self._key_path is None:
             raise ConfigError("SFTP stage needs sftp_private_key_path or sftp_password; set one of them")
-        skip = config.get("sftp_skip_host_key_check", False)
-        self._skip_host_key_check = skip is True or str(skip).strip().lower() in {"true", "1", "yes"}
-        known = str(config.get("sftp_known_hosts_path") or DEFAULT_KNOWN_HOSTS)
-        self._known_hosts = Path(known).expanduser()
+        self._skip_host_key_check = settings.sftp_skip_host_key_check
+        self._known_hosts = Path(settings.sftp_known_hosts_path).expanduser()
         shown_port = f":{self.port}" if self.port != 22 else ""
         self.display_uri = f"sftp://{self.user}@{self.host}{shown_port}{path}"
         self._ssh: paramiko.SSHClient | None = None

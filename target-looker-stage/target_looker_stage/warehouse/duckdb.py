@@ -8,9 +8,9 @@ import datetime as dt
 import os
 import threading
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import duckdb
 import pyarrow as pa
@@ -29,11 +29,13 @@ from target_looker_stage.table_spec import (
     TableSpec,
 )
 from target_looker_stage.warehouse.duckdb_memory import (
-    DEFAULT_MEMORY_LIMIT,
     MemoryBudget,
     is_out_of_memory,
     parts_by_size,
 )
+
+if TYPE_CHECKING:
+    from target_looker_stage.settings import TargetSettings
 
 DUCKDB_TYPES: Final[dict[ColumnKind, str]] = {
     "string": "VARCHAR",
@@ -109,11 +111,11 @@ class DuckDBMemoryError(WarehouseError):
 
 
 class DuckDBWarehouse:
-    def __init__(self, uri: str, config: Mapping[str, Any]) -> None:
+    def __init__(self, uri: str, settings: TargetSettings) -> None:
         self.path = database_path(uri)
         self.display_uri = f"duckdb:///{self.path}"
-        self.memory = MemoryBudget(str(config.get("duckdb_memory_limit") or DEFAULT_MEMORY_LIMIT))
-        temp = str(config.get("duckdb_temp_directory") or "")
+        self.memory = MemoryBudget(settings.duckdb_memory_limit)
+        temp = settings.duckdb_temp_directory
         self.temp_directory = temp or ("" if self.path == ":memory:" else f"{self.path}.tmp")
         self._connection: duckdb.DuckDBPyConnection | None = None
         self._lock = threading.Lock()

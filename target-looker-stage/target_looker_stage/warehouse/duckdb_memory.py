@@ -19,8 +19,6 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-#: ``duckdb_memory_limit`` default: the most DuckDB may use before it spills to ``duckdb_temp_directory``.
-DEFAULT_MEMORY_LIMIT: Final = "1GB"
 #: The working limit a connection starts with (what a load of narrow tables runs in).
 START_MEMORY: Final = 160 * 10**6
 #: A merge part holds at most 1/MERGE_MEMORY_SHARE of the ceiling in Arrow bytes.
@@ -93,7 +91,7 @@ def parts_by_size(rows: pa.Table, budget: int) -> list[pa.Table]:
 class MemoryBudget:
     """The memory limit of one DuckDB connection: ``setting`` (``duckdb_memory_limit``) is the ceiling."""
 
-    setting: str = DEFAULT_MEMORY_LIMIT
+    setting: str
     ceiling: int = 0
     working: int = 0
 

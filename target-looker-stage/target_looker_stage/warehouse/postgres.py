@@ -13,7 +13,7 @@ import io
 import logging
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
@@ -42,9 +42,9 @@ from target_looker_stage.table_spec import (
 from target_looker_stage.warehouse import postgres_sql as q
 
 if TYPE_CHECKING:
+    from target_looker_stage.settings import TargetSettings
     from target_looker_stage.table_spec import ColumnSpec
 
-DEFAULT_CONNECT_TIMEOUT_S = 10
 _LOG = logging.getLogger("target-looker-stage.postgres")
 _COPY_CHUNK_ROWS = 50_000
 
@@ -103,13 +103,12 @@ def one_line(text: str) -> str:
 class PostgresWarehouse:
     """The Warehouse protocol on PostgreSQL (psycopg 3). ``uri``: ``postgresql://user:password@host:port/db``.
 
-    ``config`` may hold ``postgres_connect_timeout`` (seconds, default 10).
+    ``settings.postgres_connect_timeout``: seconds to wait for a connection.
     """
 
     ping_after_idle_s = 30.0
 
-    def __init__(self, uri: str, config: Mapping[str, Any] | None = None) -> None:
-        config = config or {}
+    def __init__(self, uri: str, settings: TargetSettings) -> None:
         parts = urlsplit(uri)
         if parts.scheme not in {"postgresql", "postgres"}:
             raise ConfigError(
@@ -118,7 +117,7 @@ class PostgresWarehouse:
         self._uri = uri
         self._secrets = _passwords(uri)
         self.display_uri = redact_uri(uri)
-        self._connect_timeout = int(config.get("postgres_connect_timeout") or DEFAULT_CONNECT_TIMEOUT_S)
+        self._connect_timeout = settings.postgres_connect_timeout
         self._conn: psycopg.Connection[tuple[Any, ...]] | None = None
         self._last_used = 0.0
         self._stored: dict[tuple[str, str], dict[str, ColumnKind]] = {}
