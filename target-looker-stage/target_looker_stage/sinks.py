@@ -100,13 +100,14 @@ class LookerStageSink(SinkSeams):
         context["lines"] = []
         context["line_numbers"] = []
 
-    def add_raw_record(self, line: bytes, number: int) -> None:
-        """Buffer one RECORD line as it was read (the batch-native path); counted like a processed record."""
+    def add_raw_records(self, lines: Sequence[bytes], first_number: int) -> None:
+        """Buffer consecutive RECORD lines (input lines ``first_number``...) as they were read (the
+        batch-native path); counted like as many processed records."""
         context = self.batch_to_fill()
-        context["lines"].append(line)
-        context["line_numbers"].append(number)
-        self.tally_record_read()
-        self.record_counter_metric.increment()
+        context["lines"].extend(lines)
+        context["line_numbers"].extend(range(first_number, first_number + len(lines)))
+        self.tally_record_read(len(lines))
+        self.record_counter_metric.increment(len(lines))
 
     @override
     def setup(self) -> None:

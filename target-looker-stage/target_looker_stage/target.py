@@ -91,7 +91,7 @@ class TargetLookerStage(TargetSeams):
         if isinstance(self.message_reader, LineReader):
             self.message_reader.check_pending = self._check_pending_lines
             if self.settings.fast_path:
-                self.message_reader.raw_records = self._accept_raw_record
+                self.message_reader.raw_records = self._accept_raw_records
 
     # -- destinations (opened at the first SCHEMA, so --about never touches them)
     @property
@@ -206,8 +206,11 @@ class TargetLookerStage(TargetSeams):
 
     @override
     def record_counted(self) -> None:
-        self._records_since_drain += 1
-        self._records_read += 1
+        self.records_counted(1)
+
+    def records_counted(self, count: int) -> None:
+        self._records_since_drain += count
+        self._records_read += count
 
     def _fast_sink(self, stream: str) -> LookerStageSink | None:
         """The stream's sink when it takes raw lines (without stream maps, a stream's sink has its name)."""
@@ -216,19 +219,25 @@ class TargetLookerStage(TargetSeams):
             return sink
         return None
 
-    def _accept_raw_record(self, stream: str, line: bytes, number: int) -> bool:
-        """The reader's hook for RECORD lines (``LineReader.raw_records``): a stream on the batch-native
-        path buffers the line; the same bookkeeping as the SDK's ``_process_record_message``."""
+    def _accept_raw_records(self, stream: str, lines: t.Sequence[bytes], first_number: int) -> bool:
+        """The reader's hook for runs of RECORD lines of one stream (``LineReader.raw_records``): a stream
+        on the batch-native path buffers the lines; the same bookkeeping as the SDK's
+        ``_process_record_message`` for each of them, a full sink drained after the line that filled it."""
         sink = self._fast_sink(stream)
         if sink is None:
             return False
-        sink.add_raw_record(line, number)
-        if sink.is_full:
-            self.logger.info(
-                "Target sink for '%s' is full. Current size is '%s'. Draining...", stream, sink.current_size
-            )
-            self.drain_one(sink)
-        self.record_counted()
+        start = 0
+        while start < len(lines):
+            chunk = lines[start : start + max(sink.max_size - sink.current_size, 1)]
+            sink.add_raw_records(chunk, first_number + start)
+            start += len(chunk)
+            self.records_counted(len(chunk))
+            if sink.is_full:
+                size = sink.current_size
+                self.logger.info(
+                    "Target sink for '%s' is full. Current size is '%s'. Draining...", stream, size
+                )
+                self.drain_one(sink)
         return True
 
     def _check_pending_lines(self) -> None:
@@ -252,7 +261,7 @@ class TargetLookerStage(TargetSeams):
         stream = message.get("stream")
         if isinstance(stream, str) and isinstance(message.get("record"), dict) and self._fast_sink(stream):
             number = getattr(self.message_reader, "line_number", 0)
-            return self._accept_raw_record(stream, STATE_ENCODER.encode(message), number)
+            return self._accept_raw_records(stream, [STATE_ENCODER.encode(message)], number)
         return False
 
     def _record_loads(self) -> None:

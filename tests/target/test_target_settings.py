@@ -304,7 +304,7 @@ def test_a_sink_writes_to_the_destinations_it_was_handed(fast_path: bool) -> Non
     for number in range(3):
         line = encode(record_message("invoices", invoice(number))).encode()
         if fast_path:
-            sink.add_raw_record(line, number + 1)
+            sink.add_raw_records([line], number + 1)
         else:
             context = sink.batch_to_fill()
             sink.process_record(sink.record_from_line(line, number + 1), context)
