@@ -92,15 +92,6 @@ def check_table_owner(spec: TableSpec, comment: str | None) -> bool:
     return False
 
 
-def keys_removed(spec: TableSpec, stored_keys: Sequence[str]) -> SchemaChangeError:
-    """The table has a primary key but the stream now declares none: appending would break the key."""
-    return SchemaChangeError(
-        f"stream '{spec.stream_name}': table {spec.schema_name}.{spec.name} has primary key "
-        f"({', '.join(stored_keys)}) but the stream now declares no key properties; declare them again "
-        "in the tap (key_properties), or drop or rename the table to load the stream without a key"
-    )
-
-
 def check_names(stream_name: str, columns: Sequence[ColumnSpec], key_properties: Sequence[str]) -> None:
     """Refuse, at schema arrival, names no warehouse can hold apart: an empty property name, two properties
     equal after case-folding or in their first MAX_IDENTIFIER_BYTES bytes, a key property the schema lacks.

@@ -15,66 +15,31 @@ from typing import TYPE_CHECKING, Any, Final
 import duckdb
 import pyarrow as pa
 
-from target_looker_stage.errors import SchemaChangeError, WarehouseError
-from target_looker_stage.schema_mapping import check_table_owner, keys_removed, table_comment
+from target_looker_stage.errors import WarehouseError
+from target_looker_stage.schema_mapping import check_table_owner, table_comment
 from target_looker_stage.table_spec import (
-    DECIMAL_PRECISION,
-    DECIMAL_SCALE,
     DELETED_AT_COLUMN,
     LOADS_TABLE,
     SYNC_VERSION_COLUMN,
-    WIDENINGS,
     ColumnKind,
     StreamLoad,
     TableSpec,
 )
+from target_looker_stage.warehouse import duckdb_sql, evolution
 from target_looker_stage.warehouse.duckdb_memory import (
     MemoryBudget,
     is_out_of_memory,
     parts_by_size,
 )
+from target_looker_stage.warehouse.duckdb_sql import cast, literal, q
 
 if TYPE_CHECKING:
     from target_looker_stage.settings import TargetSettings
 
-DUCKDB_TYPES: Final[dict[ColumnKind, str]] = {
-    "string": "VARCHAR",
-    "decimal": f"DECIMAL({DECIMAL_PRECISION},{DECIMAL_SCALE})",
-    "double": "DOUBLE",
-    "integer": "BIGINT",
-    "boolean": "BOOLEAN",
-    "timestamp": "TIMESTAMP WITH TIME ZONE",
-    "date": "DATE",
-    "json": "JSON",
-}
-KIND_OF_DUCKDB_TYPE: Final[dict[str, ColumnKind]] = {v: k for k, v in DUCKDB_TYPES.items()}
 _METADATA_PREFIX: Final = "_sdc_"
 DUCKDB_SETTINGS: Final[dict[str, str | bool | int | float | list[str]]] = {
     "preserve_insertion_order": "false",
 }
-
-
-def cast(expression: str, from_kind: ColumnKind, to_kind: ColumnKind) -> str:
-    """``expression`` of ``from_kind`` as ``to_kind`` (a widening): the same text for a value everywhere."""
-    if from_kind == to_kind:
-        return expression
-    if to_kind == "string" and from_kind == "decimal":
-        return f"rtrim(rtrim(CAST({expression} AS VARCHAR), '0'), '.')"
-    if to_kind == "string" and from_kind == "timestamp":
-        return f"strftime({expression} AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%fZ')"
-    if to_kind == "timestamp" and from_kind == "date":
-        return f"(CAST({expression} AS TIMESTAMP) AT TIME ZONE 'UTC')"
-    return f"CAST({expression} AS {DUCKDB_TYPES[to_kind]})"
-
-
-def q(identifier: str) -> str:
-    """A quoted DuckDB identifier."""
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def literal(text: str) -> str:
-    """A DuckDB string literal."""
-    return "'" + text.replace("'", "''") + "'"
 
 
 def database_path(uri: str) -> str:
@@ -167,14 +132,19 @@ class DuckDBWarehouse:
     # -- schema
     # DuckDB matches identifiers case-insensitively (``Invoice`` and ``invoice`` are one table, ``Id`` and
     # ``id`` one column), so stored names are looked up and compared lower-cased.
-    def _stored_columns(self, spec: TableSpec) -> dict[str, str]:
-        """Stored column (lower-cased name) -> data type; empty when there is no table."""
+    def _stored_columns(self, spec: TableSpec) -> dict[str, evolution.StoredColumn]:
+        """Stored column (lower-cased name) -> its data type and kind; empty when there is no table."""
         rows = self._run(
             "SELECT column_name, data_type FROM information_schema.columns "
             "WHERE lower(table_schema) = lower(?) AND lower(table_name) = lower(?) ORDER BY ordinal_position",
             [spec.schema_name, spec.name],
         )
-        return {str(name).lower(): str(data_type) for name, data_type in rows}
+        return {
+            str(name).lower(): evolution.StoredColumn(
+                str(data_type), duckdb_sql.KIND_OF_DUCKDB_TYPE.get(str(data_type))
+            )
+            for name, data_type in rows
+        }
 
     def _stored_keys(self, spec: TableSpec) -> tuple[str, ...]:
         rows = self._run(
@@ -184,7 +154,7 @@ class DuckDBWarehouse:
         )
         return tuple(rows[0][0]) if rows else ()
 
-    def _claim(self, spec: TableSpec, table: str) -> None:
+    def _claim(self, spec: TableSpec) -> None:
         """Record the stream on the table (its comment), or refuse when the table holds another stream."""
         rows = self._run(
             "SELECT comment FROM duckdb_tables() "
@@ -192,81 +162,55 @@ class DuckDBWarehouse:
             [spec.schema_name, spec.name],
         )
         if check_table_owner(spec, rows[0][0] if rows else None):
-            self._run(f"COMMENT ON TABLE {table} IS {literal(table_comment(spec.stream_name))}")
+            self._run(
+                f"COMMENT ON TABLE {duckdb_sql.qualified(spec)} IS {literal(table_comment(spec.stream_name))}"
+            )
 
     def ensure_table(self, spec: TableSpec) -> None:
         with self._lock:
             self._ensure_table(spec)
 
     def _ensure_table(self, spec: TableSpec) -> None:
-        table = f"{q(spec.schema_name)}.{q(spec.name)}"
         self._run(f"CREATE SCHEMA IF NOT EXISTS {q(spec.schema_name)}")
         stored = self._stored_columns(spec)
-        upsert = spec.load_method == "upsert" and bool(spec.key_properties)
         if not stored:
-            columns = [f"{q(c.name)} {DUCKDB_TYPES[c.kind]}" for c in spec.columns]
-            if upsert:
-                columns.append(f"PRIMARY KEY ({', '.join(q(k) for k in spec.key_properties)})")
-            self._run(f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(columns)})")
-            self._claim(spec, table)
-        else:
-            self._claim(spec, table)
-            stored_keys = self._stored_keys(spec)
-            if stored_keys and not spec.key_properties:
-                raise keys_removed(spec, stored_keys)
-            if upsert and [k.lower() for k in stored_keys] != [k.lower() for k in spec.key_properties]:
-                if stored_keys:
-                    msg = (
-                        f"stream '{spec.stream_name}': table {spec.schema_name}.{spec.name} has primary key "
-                        f"{list(stored_keys)} but the stream now declares "
-                        f"{list(spec.key_properties)}; rename or drop the table to change the key"
-                    )
-                    raise SchemaChangeError(msg)
-                self._add_primary_key(spec, table)
-            for column in spec.columns:
-                old_type = stored.get(column.name.lower())
-                if old_type is None:
-                    self._run(f"ALTER TABLE {table} ADD COLUMN {q(column.name)} {DUCKDB_TYPES[column.kind]}")
-                    continue
-                old_kind = KIND_OF_DUCKDB_TYPE.get(old_type)
-                if old_kind == column.kind or (old_kind is not None and (column.kind, old_kind) in WIDENINGS):
-                    continue
-                if old_kind is not None and (old_kind, column.kind) in WIDENINGS:
-                    name = q(column.name)
-                    self._run(
-                        f"ALTER TABLE {table} ALTER COLUMN {name} SET DATA TYPE {DUCKDB_TYPES[column.kind]} "
-                        f"USING {cast(name, old_kind, column.kind)}"
-                    )
-                    continue
-                msg = (
-                    f"stream '{spec.stream_name}': column '{column.name}' cannot change from {old_type} "
-                    f"to {DUCKDB_TYPES[column.kind]} ({old_kind or 'unknown'} -> {column.kind}); "
-                    "only widening changes are applied"
-                )
-                raise SchemaChangeError(msg)
-        stored = self._stored_columns(spec)
-        self._stored[(spec.schema_name, spec.name)] = {
-            c.name: KIND_OF_DUCKDB_TYPE.get(stored.get(c.name.lower(), ""), "string") for c in spec.columns
-        }
+            self._run(duckdb_sql.create_table(spec, with_primary_key=evolution.upserts(spec)))
+            self._claim(spec)
+            self._stored[(spec.schema_name, spec.name)] = {c.name: c.kind for c in spec.columns}
+            return
+        self._claim(spec)
+        plan = evolution.plan(
+            spec, stored, self._stored_keys(spec), identity=str.lower, type_names=duckdb_sql.DUCKDB_TYPES
+        )
+        if plan.steps:
+            self._run("BEGIN TRANSACTION")  # DuckDB's DDL is transactional: all steps or none
+            try:
+                for step in plan.steps:
+                    self._apply(spec, step)
+                self._run("COMMIT")
+            except BaseException:
+                self._rollback()
+                raise
+        self._stored[(spec.schema_name, spec.name)] = plan.stored_kinds
 
-    def _add_primary_key(self, spec: TableSpec, table: str) -> None:
-        """A table created without a key (loaded with ``load_method: append``) gets the stream's key when
-        the stream upserts into it, as in PostgreSQL; refused when stored rows repeat a key."""
-        keys = ", ".join(q(k) for k in spec.key_properties)
-        try:
-            self.connection.execute(f"ALTER TABLE {table} ADD PRIMARY KEY ({keys})")
-        except duckdb.ConstraintException:
-            msg = (
-                f"stream '{spec.stream_name}': table {spec.schema_name}.{spec.name} has no primary key and "
-                f"its rows repeat a ({', '.join(spec.key_properties)}) key, so upserts cannot add one; "
-                "remove the duplicates (or drop the table to reload it), or keep load_method: append"
-            )
-            raise SchemaChangeError(msg) from None
-        except duckdb.Error as exc:
-            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            where = f"{spec.schema_name}.{spec.name}"
-            msg = f"DuckDB {self.display_uri}: cannot add the primary key of {where}: {first}"
-            raise WarehouseError(msg) from None
+    def _apply(self, spec: TableSpec, step: evolution.Step) -> None:
+        match step:
+            case evolution.AddColumn(name, kind):
+                self._run(duckdb_sql.add_column(spec, name, kind))
+            case evolution.WidenColumn(name, old, new):
+                self._run(duckdb_sql.widen_column(spec, name, old, new))
+            case evolution.AddPrimaryKey():
+                # A table created without a key (load_method: append) gets the stream's key when the stream
+                # upserts into it, as in PostgreSQL; refused when stored rows repeat a key or leave it NULL.
+                try:
+                    self.connection.execute(duckdb_sql.add_primary_key(spec))
+                except duckdb.ConstraintException:
+                    raise evolution.key_not_addable(spec) from None
+                except duckdb.Error as exc:
+                    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                    where = f"{spec.schema_name}.{spec.name}"
+                    msg = f"DuckDB {self.display_uri}: cannot add the primary key of {where}: {first}"
+                    raise WarehouseError(msg) from None
 
     # -- data
     def merge(self, spec: TableSpec, rows: pa.Table) -> int:

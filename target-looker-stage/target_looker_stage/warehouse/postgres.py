@@ -24,21 +24,16 @@ import pyarrow.csv as pa_csv
 from psycopg import sql
 
 from target_looker_stage.arrow_batch import ARROW_TYPES
-from target_looker_stage.errors import ConfigError, SchemaChangeError, WarehouseError
-from target_looker_stage.schema_mapping import (
-    check_table_owner,
-    keys_removed,
-    postgres_identifier,
-    table_comment,
-)
+from target_looker_stage.errors import ConfigError, WarehouseError
+from target_looker_stage.schema_mapping import check_table_owner, postgres_identifier, table_comment
 from target_looker_stage.table_spec import (
     DELETED_AT_COLUMN,
     LOADS_TABLE,
-    WIDENINGS,
     ColumnKind,
     StreamLoad,
     TableSpec,
 )
+from target_looker_stage.warehouse import evolution
 from target_looker_stage.warehouse import postgres_sql as q
 
 if TYPE_CHECKING:
@@ -242,8 +237,9 @@ class PostgresWarehouse:
 
     # ----------------------------------------------------------------------------------------- schema
 
-    def _read_columns(self, spec: TableSpec) -> tuple[dict[str, str], list[str]] | None:
-        """The stored table's columns (name -> format_type) and primary key; None when there is no table."""
+    def _read_columns(self, spec: TableSpec) -> tuple[dict[str, evolution.StoredColumn], list[str]] | None:
+        """The stored table's columns (name -> format_type and kind) and primary key; None when there is no
+        table."""
         conn = self._connection()
         found = conn.execute(
             "SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
@@ -264,7 +260,11 @@ class PostgresWarehouse:
             "WHERE i.indrelid = %s AND i.indisprimary ORDER BY array_position(i.indkey::int2[], a.attnum)",
             (oid,),
         ).fetchall()
-        return {str(name): str(pg_type) for name, pg_type in columns}, [str(k) for (k,) in keys]
+        stored = {
+            str(name): evolution.StoredColumn(str(pg_type), q.KIND_OF_PG_TYPE.get(str(pg_type)))
+            for name, pg_type in columns
+        }
+        return stored, [str(k) for (k,) in keys]
 
     def _claim(self, spec: TableSpec) -> None:
         """Record the stream on the table (its comment), or refuse when the table holds another stream. A
@@ -279,51 +279,26 @@ class PostgresWarehouse:
             with contextlib.suppress(psycopg.errors.InsufficientPrivilege), conn.transaction():
                 conn.execute(q.comment_table(spec, table_comment(spec.stream_name)))
 
-    def _schema_change(self, spec: TableSpec, column: str, old: str, new: str) -> SchemaChangeError:
-        stream = spec.stream_name or spec.name
-        return SchemaChangeError(
-            f"stream '{stream}': column '{column}' cannot change from {old} to {new} in "
-            f"{spec.schema_name}.{spec.name}; migrate or rename the column (or drop the table to reload it) "
-            "and re-run"
-        )
-
-    def _plan(self, spec: TableSpec, existing: dict[str, str], keys: list[str]) -> list[sql.Composed]:
-        """DDL that brings an existing table to ``spec`` (or SchemaChangeError); caches the stored kinds."""
-        statements: list[sql.Composed] = []
-        stored: dict[str, ColumnKind] = {}
-        for column in spec.columns:
-            pg_type = existing.get(postgres_identifier(column.name))  # the server cut longer names
-            if pg_type is None:
-                statements.append(q.add_column(spec, column.name, column.kind))
-                stored[column.name] = column.kind
-                continue
-            old = q.KIND_OF_PG_TYPE.get(pg_type)
-            if old is None:
-                raise self._schema_change(spec, column.name, pg_type, q.PG_TYPES[column.kind])
-            if old == column.kind or (column.kind, old) in WIDENINGS:
-                stored[column.name] = old  # same, or the stored column already holds a wider type
-            elif (old, column.kind) in WIDENINGS:
-                statements.append(q.widen_column(spec, column.name, old, column.kind))
-                stored[column.name] = column.kind
-            else:
-                raise self._schema_change(spec, column.name, pg_type, q.PG_TYPES[column.kind])
-        if keys and not spec.key_properties:
-            raise keys_removed(spec, keys)
-        if self._upserts(spec) and keys != [postgres_identifier(k) for k in spec.key_properties]:
-            if keys:
-                stored_key, declared = ", ".join(keys), ", ".join(spec.key_properties)
-                raise SchemaChangeError(
-                    f"stream '{spec.stream_name or spec.name}': {spec.schema_name}.{spec.name} has primary "
-                    f"key ({stored_key}) but the stream now declares ({declared}); "
-                    "rename or drop the table to change the key"
-                )
-            statements.append(q.add_primary_key(spec))
-        self._stored[(spec.schema_name, spec.name)] = stored
-        return statements
+    def _apply(
+        self, conn: psycopg.Connection[tuple[Any, ...]], spec: TableSpec, step: evolution.Step
+    ) -> None:
+        match step:
+            case evolution.AddColumn(name, kind):
+                conn.execute(q.add_column(spec, name, kind))
+            case evolution.WidenColumn(name, old, new):
+                conn.execute(q.widen_column(spec, name, old, new))
+            case evolution.AddPrimaryKey():
+                # A table created without a key (load_method: append) gets the stream's key when the stream
+                # upserts into it; refused when stored rows repeat a key or leave it NULL (the transaction
+                # rolls back: the table keeps its rows, columns and types).
+                try:
+                    conn.execute(q.add_primary_key(spec))
+                except (psycopg.errors.UniqueViolation, psycopg.errors.NotNullViolation):
+                    raise evolution.key_not_addable(spec) from None
 
     @staticmethod
     def _upserts(spec: TableSpec) -> bool:
-        return spec.load_method == "upsert" and bool(spec.key_properties)
+        return evolution.upserts(spec)
 
     def ensure_table(self, spec: TableSpec, *, _retry: bool = True) -> None:
         conn = self._connection()
@@ -339,8 +314,13 @@ class PostgresWarehouse:
                     self._stored[(spec.schema_name, spec.name)] = {c.name: c.kind for c in spec.columns}
                     return
                 self._claim(spec)
-                for statement in self._plan(spec, *current):
-                    conn.execute(statement)
+                columns, keys = current
+                plan = evolution.plan(
+                    spec, columns, keys, identity=postgres_identifier, type_names=q.PG_TYPES
+                )
+                for step in plan.steps:
+                    self._apply(conn, spec, step)
+                self._stored[(spec.schema_name, spec.name)] = plan.stored_kinds
         except psycopg.errors.UniqueViolation as exc:
             if not _retry:
                 raise self._fail("create or alter", spec, exc) from None
