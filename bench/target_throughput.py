@@ -32,6 +32,12 @@ SFTP_ROW = "target-looker-stage: Parquet SFTP (sshd)"
 POSTGRES_ROW = "target-looker-stage: PostgreSQL"
 MELTANOLABS_ROW = "meltanolabs-target-postgres"
 JSONL_ROW = "target-jsonl"
+FLOOR_ROWS = {
+    "decode": "floor: batch-native decode only",
+    "parquet": "floor: Parquet write only (zstd)",
+    "duckdb": "floor: DuckDB INSERT only, no key",
+    "postgres": "floor: PostgreSQL CSV COPY only, no key",
+}
 
 
 @dataclass
@@ -215,6 +221,16 @@ def benchmark(
             results.extend(parse_floor(source))
             for result in results:
                 print("  " + format_row(result))
+        if wanted("floor"):
+            from bench import load_floors
+
+            with optional(services.run_postgres_server) as pg:
+                floors = load_floors.measure(source, pg.uri if pg else None)
+            for key, name in FLOOR_ROWS.items():
+                if key in floors:
+                    count, seconds = floors[key]
+                    results.append(Result(name, count, seconds, None, "in-process, batches of 5,000"))
+                    print("  " + format_row(results[-1]), flush=True)
         local = {**base, "stage_uri": str(work / "stage"), "warehouse_uri": ""}
         go("target-looker-stage: Parquet local", ours(local, work, "parquet"))
         duck = {**base, "stage_uri": "", "warehouse_uri": f"duckdb:///{work / 'bench.duckdb'}"}
