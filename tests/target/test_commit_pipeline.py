@@ -211,3 +211,21 @@ def test_a_commit_error_is_reported_before_a_bad_line_that_comes_after_its_batch
         target.close()
 
     assert parse_states(out.getvalue()) == []
+
+
+def test_abandon_does_not_wait_for_ever_for_a_commit_that_hangs() -> None:
+    pipeline = CommitPipeline()
+    hang, started = threading.Event(), threading.Event()
+
+    def hanging_commit() -> None:
+        started.set()
+        hang.wait(30)
+
+    pipeline.submit(hanging_commit)
+    started.wait(5)
+    began = time.monotonic()
+    pipeline.abandon(timeout=0.2)
+    waited = time.monotonic() - began
+    hang.set()
+
+    assert waited < 5
