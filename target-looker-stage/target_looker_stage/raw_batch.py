@@ -23,7 +23,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 import pyarrow as pa
@@ -65,6 +65,7 @@ class _Envelope(msgspec.Struct):
 
 
 _ENVELOPE = msgspec.json.Decoder(_Envelope)
+_RECORD_OF = operator.attrgetter("record")
 
 
 #: How taps written with the Singer SDK (and most others) start a RECORD line.
@@ -208,8 +209,11 @@ class FastDecoder:
             kw_only=True,
             rename=renames,
             forbid_unknown_fields=validate and extra is False,
+            gc=False,  # only strings, numbers and Raw values: no cycles, and nothing for gc.collect to scan
         )
-        line = msgspec.defstruct("Line", [("type", str), ("stream", str), ("record", record)])
+        # The envelope is checked by the decode itself: a RECORD of this stream, else a ValidationError.
+        envelope = [("type", Literal["RECORD"]), ("stream", Literal[spec.stream_name]), ("record", record)]
+        line = msgspec.defstruct("Line", envelope, gc=False)
         self._decoder = msgspec.json.Decoder(list[line])  # type: ignore[valid-type]
         self._schema = arrow_schema(spec)
 
@@ -237,10 +241,7 @@ class FastDecoder:
             decoded: list[Any] = self._decoder.decode(b"[" + b",".join(lines) + b"]")
         except (msgspec.DecodeError, RecursionError):
             return None
-        stream = self.spec.stream_name
-        if any(d.type != "RECORD" or d.stream != stream for d in decoded):
-            return None
-        records: list[Any] = [d.record for d in decoded]
+        records: list[Any] = list(map(_RECORD_OF, decoded))
         del decoded
         try:
             arrays = [
