@@ -35,6 +35,7 @@ from target_looker_stage.table_spec import (
 )
 from target_looker_stage.warehouse import evolution
 from target_looker_stage.warehouse import postgres_sql as q
+from target_looker_stage.warehouse.postgres_errors import describe
 
 if TYPE_CHECKING:
     from target_looker_stage.settings import TargetSettings
@@ -181,10 +182,10 @@ class PostgresWarehouse:
     def _fail(self, action: str, spec: TableSpec, exc: psycopg.Error) -> WarehouseError:
         if isinstance(exc, psycopg.OperationalError):
             self.close()  # the session may be gone; reconnect on the next call
-        detail = exc.diag.message_primary or str(exc)
         return WarehouseError(
             f"PostgreSQL failed to {action} {spec.schema_name}.{spec.name} at {self.display_uri}: "
-            f"{self._clean(detail)}; fix that and re-run (each step is one transaction, rolled back on error)"
+            f"{self._clean(describe(exc, spec.column_names))}; fix that and re-run (each step is one "
+            "transaction, rolled back on error)"
         )
 
     def check(self) -> None:
@@ -227,7 +228,7 @@ class PostgresWarehouse:
         except psycopg.Error as exc:
             raise WarehouseError(
                 f"PostgreSQL at {self.display_uri}: cannot record the load times in "
-                f"{schema_name}.{LOADS_TABLE}: {self._clean(str(exc))}"
+                f"{schema_name}.{LOADS_TABLE}: {self._clean(describe(exc))}"
             ) from None
 
     def close(self) -> None:
