@@ -29,6 +29,7 @@ from tap_quickbooks_cdc.errors import (
     ThrottledError,
 )
 from tap_quickbooks_cdc.registry import STREAM_FOR_ENTITY
+from tap_quickbooks_cdc.request_metrics import log_request
 
 if t.TYPE_CHECKING:
     from tap_quickbooks_cdc.auth import RealmAuth
@@ -177,31 +178,16 @@ class QboClient:
     def _log_request_metric(
         self, path: str, params: dict[str, str], started: float, status: int | None
     ) -> None:
-        """The SDK's `http_request_duration` point, as its RESTStream logs one per response (this client
-        is not a RESTStream): endpoint, HTTP status (absent when no response came), succeeded/failed and
-        the realm as the context; `entity` says what a query read, `entities` what a CDC call asked for."""
-        tags: dict[str, t.Any] = {
-            metrics.Tag.ENDPOINT: f"/v3/company/{{realm_id}}/{path}",
-            metrics.Tag.STATUS: metrics.Status.SUCCEEDED
-            if status is not None and status < 400
-            else metrics.Status.FAILED,
-            metrics.Tag.CONTEXT: {"realm_id": self.realm_id},
-        }
-        if status is not None:
-            tags[metrics.Tag.HTTP_STATUS_CODE] = status
+        """One `http_request_duration` point (`request_metrics`); `entity` says what a query read,
+        `entities` what a CDC call asked for."""
+        extra: dict[str, str] = {}
         if path == "query" and (match := _QUERIED_ENTITY.search(params.get("query", ""))):
-            tags["entity"] = match.group(1)
+            extra["entity"] = match.group(1)
             if match.group(1) in STREAM_FOR_ENTITY:
-                tags[metrics.Tag.STREAM] = STREAM_FOR_ENTITY[match.group(1)]
+                extra[metrics.Tag.STREAM] = STREAM_FOR_ENTITY[match.group(1)]
         elif "entities" in params:
-            tags["entities"] = params["entities"]
-        point = metrics.Point(
-            "timer",
-            metric=metrics.Metric.HTTP_REQUEST_DURATION,
-            value=time.perf_counter() - started,
-            tags=tags,
-        )
-        metrics.log(metrics.get_metrics_logger(), point)
+            extra["entities"] = params["entities"]
+        log_request(f"/v3/company/{{realm_id}}/{path}", self.realm_id, started, status, extra)
 
     def _check(self, path: str, response: requests.Response) -> dict[str, t.Any]:
         status = response.status_code

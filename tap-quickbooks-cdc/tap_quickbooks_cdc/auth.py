@@ -17,6 +17,7 @@ from __future__ import annotations
 import threading
 import time
 import typing as t
+from urllib.parse import urlsplit
 
 import requests
 
@@ -27,6 +28,7 @@ from tap_quickbooks_cdc.errors import (
     ReconnectRequiredError,
     TokenStoreError,
 )
+from tap_quickbooks_cdc.request_metrics import log_request
 from tap_quickbooks_cdc.token_store import StoredToken
 
 if t.TYPE_CHECKING:
@@ -209,7 +211,10 @@ class RealmAuth:
     def _request_tokens(self, refresh_token: str, source: str) -> dict[str, t.Any]:
         realm = self.realm_id
         last_problem = ""
+        # Each attempt is an `http_request_duration` point: the URL's path and the grant type only.
+        endpoint, grant = urlsplit(self._settings.token_url).path or "/", {"grant_type": "refresh_token"}
         for attempt in range(TOKEN_ATTEMPTS):
+            started = time.perf_counter()
             try:
                 response = self._session.post(
                     self._settings.token_url,
@@ -219,9 +224,11 @@ class RealmAuth:
                     timeout=self._settings.request_timeout_seconds,
                 )
             except requests.RequestException as exc:
+                log_request(endpoint, realm, started, None, grant)
                 last_problem = type(exc).__name__
                 time.sleep(min(2.0**attempt, 10.0) * self._settings.retry_backoff_seconds)
                 continue
+            log_request(endpoint, realm, started, response.status_code, grant)
             if response.status_code >= 500 or response.status_code == 429:
                 last_problem = f"HTTP {response.status_code}"
                 time.sleep(min(2.0**attempt, 10.0) * self._settings.retry_backoff_seconds)

@@ -1,6 +1,6 @@
 """Progress and metrics of a run, read from its log: a progress line per stream and realm every
-`progress_interval_seconds`, one totals line, an `http_request_duration` point for every QBO call (status and
-endpoint tags) and `record_count` points tagged with the realm they counted."""
+`progress_interval_seconds`, one totals line, an `http_request_duration` point for every QBO and token call
+(status and endpoint tags) and `record_count` points tagged with the realm they counted."""
 
 from __future__ import annotations
 
@@ -39,9 +39,15 @@ def test_every_qbo_call_logs_an_http_request_duration_point_with_status_endpoint
     sim.inject("http503", times=1)  # one failed call, retried
     result = _run(sim, tmp_path)
     assert result.exit_code == 0, result.log[-2000:]
-    points = metric_points(result.log, "http_request_duration")
+    every = metric_points(result.log, "http_request_duration")
+    points = [p for p in every if p["tags"]["endpoint"].startswith("/v3/")]
     per_realm = Counter(p["tags"]["context"]["realm_id"] for p in points)
     assert per_realm == {realm: sim.data_requests(realm) for realm in sim.realm_ids}
+    tokens = [
+        p for p in every if p not in points
+    ]  # one refresh per company (tests/tap/test_token_metrics.py)
+    assert sorted(p["tags"]["context"]["realm_id"] for p in tokens) == sorted(sim.realm_ids)
+    assert {p["tags"]["endpoint"] for p in tokens} == {"/oauth2/v1/tokens/bearer"}
     for point in points:
         tags = point["tags"]
         assert point["type"] == "timer"
