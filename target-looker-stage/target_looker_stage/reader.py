@@ -100,8 +100,8 @@ class LineReader(MsgSpecReader):
         run: list[bytes] = []
         prefix = b"\x00"  # no line starts with it: no run yet
         stream = ""
-        for line in lines:
-            try:
+        try:
+            for line in lines:
                 if isinstance(line, bytes) and line.startswith(prefix):
                     run.append(line)
                     if len(run) >= RUN_LINES:
@@ -121,16 +121,11 @@ class LineReader(MsgSpecReader):
                     callbacks[kind](message)
                 except RecursionError:  # a safety net: MAX_NESTING and the decoder's limit should prevent it
                     raise InvalidInputLine(_too_deep(self.line_number)) from None
-            except Exception:
-                # Lines kept as bytes are checked at their drain; one of them may be bad and come earlier.
-                if self.check_pending is not None:
-                    self.check_pending()
-                raise
-            stats[kind] += 1
-        try:
+                stats[kind] += 1
             if run:
                 self._hand_over(stream, run, callbacks, stats)
         except Exception:
+            # Lines kept as bytes are checked at their drain; one of them may be bad and come earlier.
             if self.check_pending is not None:
                 self.check_pending()
             raise
